@@ -1,0 +1,120 @@
+import { Packr } from 'msgpackr';
+import type { z } from 'zod';
+import { ClientFrame, type Position, ServerFrame } from './frames.js';
+import type { WireFormat } from './version.js';
+
+/**
+ * The only place where raw bytes become frames and frames become bytes. Hub and SDK use the
+ * same codecs, so the two ends cannot drift apart.
+ */
+export interface Codec {
+  readonly format: WireFormat;
+  /** Whether frames travel as binary (msgpack) or text (JSON) WebSocket messages. */
+  readonly binary: boolean;
+  encode(frame: object): Uint8Array;
+  /** Parses bytes into an untyped value; throws on bytes that are not one value of this format. */
+  parse(bytes: Uint8Array): unknown;
+}
+
+/** Standard msgpack (no msgpackr records or extensions) so that any msgpack decoder reads it. */
+const packr = new Packr({
+  useRecords: false,
+  moreTypes: false,
+  variableMapSize: true,
+  int64AsType: 'number',
+  mapsAsObjects: true,
+});
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+export const msgpackCodec: Codec = {
+  format: 'msgpack',
+  binary: true,
+  encode: (frame) => packr.pack(frame),
+  parse: (bytes) => packr.unpack(bytes),
+};
+
+export const jsonCodec: Codec = {
+  format: 'json',
+  binary: false,
+  encode: (frame) => utf8Encoder.encode(JSON.stringify(frame)),
+  parse: (bytes) => JSON.parse(utf8Decoder.decode(bytes)),
+};
+
+export const codecs: Readonly<Record<WireFormat, Codec>> = { msgpack: msgpackCodec, json: jsonCodec };
+
+export type Decoded<T> =
+  | { readonly kind: 'frame'; readonly frame: T }
+  /** Parsed, but not a valid frame: answer with an error reply to `id` (0 when unknown). */
+  | { readonly kind: 'invalid'; readonly id: number; readonly reason: string }
+  /** Not even one value of the wire format: the stream can no longer be trusted. */
+  | { readonly kind: 'unparseable'; readonly reason: string };
+
+function decodeWith<S extends z.ZodType>(schema: S, codec: Codec, bytes: Uint8Array): Decoded<z.infer<S>> {
+  let value: unknown;
+  try {
+    value = codec.parse(bytes);
+  } catch (error) {
+    return { kind: 'unparseable', reason: error instanceof Error ? error.message : String(error) };
+  }
+  const result = schema.safeParse(value);
+  if (result.success) return { kind: 'frame', frame: result.data };
+  return { kind: 'invalid', id: requestIdOf(value), reason: describeIssues(result.error) };
+}
+
+export function decodeClientFrame(codec: Codec, bytes: Uint8Array): Decoded<ClientFrame> {
+  return decodeWith(ClientFrame, codec, bytes);
+}
+
+export function decodeServerFrame(codec: Codec, bytes: Uint8Array): Decoded<ServerFrame> {
+  return decodeWith(ServerFrame, codec, bytes);
+}
+
+function requestIdOf(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  const id = (value as { id?: unknown }).id;
+  return typeof id === 'number' && Number.isInteger(id) && id >= 1 && id <= 0xffffffff ? id : 0;
+}
+
+function describeIssues(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid frame';
+  const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return `${path}${issue.message}`;
+}
+
+/** Publication data travels between hub components as msgpack bytes, encoded once at ingress. */
+export function encodeData(value: unknown): Uint8Array {
+  return packr.pack(value);
+}
+
+export function decodeData(bytes: Uint8Array): unknown {
+  return packr.unpack(bytes);
+}
+
+const FIXMAP_4 = 0x84;
+const FIXMAP_5 = 0x85;
+const DATA_KEY = packr.pack('d');
+
+/**
+ * Encodes a publication push around already-encoded data without decoding it: the msgpack
+ * frame is a 4-entry header map widened to 5 entries with the data bytes appended verbatim.
+ * Called once per publication per wire format, never per subscriber.
+ */
+export function encodePublicationMsgpack(channel: string, position: Position, data: Uint8Array): Uint8Array {
+  const header = packr.pack({ t: 'msg', ch: channel, ep: position.ep, off: position.off });
+  if (header[0] !== FIXMAP_4) throw new Error('unexpected msgpack header layout');
+  const frame = new Uint8Array(header.length + DATA_KEY.length + data.length);
+  frame.set(header, 0);
+  frame[0] = FIXMAP_5;
+  frame.set(DATA_KEY, header.length);
+  frame.set(data, header.length + DATA_KEY.length);
+  return frame;
+}
+
+/** The JSON flavour of the same push; `dataJson` is the data as JSON text, made once per publication. */
+export function encodePublicationJson(channel: string, position: Position, dataJson: string): Uint8Array {
+  return utf8Encoder.encode(
+    `{"t":"msg","ch":${JSON.stringify(channel)},"ep":${JSON.stringify(position.ep)},"off":${position.off},"d":${dataJson}}`,
+  );
+}

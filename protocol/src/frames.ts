@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { CHANNEL_MAX_LENGTH, isValidChannel } from './channel.js';
+
+/**
+ * Protocol v1 frames: the single source of truth for the wire format, shared by hub and SDK.
+ * Keys are short because every push carries them; protocol/README.md spells each one out.
+ */
+
+/** Request ids are chosen by the client; 0 is reserved for errors about frames without a usable id. */
+export const RequestId = z.number().int().min(1).max(0xffffffff);
+
+export const Channel = z.string().max(CHANNEL_MAX_LENGTH).refine(isValidChannel, { message: 'invalid channel name' });
+
+/** A publication's place in its channel: `off` grows by exactly 1 per publication within epoch `ep`. */
+export const Position = z.object({
+  ep: z.string().min(1).max(64),
+  off: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+export type Position = z.infer<typeof Position>;
+
+/** Payload data is any JSON-compatible value; the hub never interprets it. */
+export const Data = z.json();
+
+const Token = z.string().min(1).max(16_384);
+
+export const ConnectRequest = z.object({
+  t: z.literal('connect'),
+  id: RequestId,
+  token: Token.optional(),
+  name: z.string().max(64).optional(),
+  version: z.string().max(64).optional(),
+});
+export const SubscribeRequest = z.object({
+  t: z.literal('sub'),
+  id: RequestId,
+  ch: Channel,
+  since: Position.optional(),
+});
+export const UnsubscribeRequest = z.object({ t: z.literal('unsub'), id: RequestId, ch: Channel });
+export const PublishRequest = z.object({ t: z.literal('pub'), id: RequestId, ch: Channel, d: Data });
+export const RefreshRequest = z.object({ t: z.literal('refresh'), id: RequestId, token: Token });
+export const PingRequest = z.object({ t: z.literal('ping'), id: RequestId });
+
+export const ClientFrame = z.discriminatedUnion('t', [
+  ConnectRequest,
+  SubscribeRequest,
+  UnsubscribeRequest,
+  PublishRequest,
+  RefreshRequest,
+  PingRequest,
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type ConnectRequest = z.infer<typeof ConnectRequest>;
+export type SubscribeRequest = z.infer<typeof SubscribeRequest>;
+export type UnsubscribeRequest = z.infer<typeof UnsubscribeRequest>;
+export type PublishRequest = z.infer<typeof PublishRequest>;
+export type RefreshRequest = z.infer<typeof RefreshRequest>;
+export type PingRequest = z.infer<typeof PingRequest>;
+export type CommandType = ClientFrame['t'];
+
+/** Results carried in `ok` replies, one schema per command. */
+export const ConnectResult = z.object({
+  client: z.string(),
+  v: z.number().int(),
+  /** Seconds between the client's pings when idle; the hub closes sockets silent for longer. */
+  ping: z.number().int().positive(),
+  /** Unix milliseconds at which the connection's credentials expire, if they do. */
+  exp: z.number().int().optional(),
+});
+export const SubscribeResult = z.object({
+  ep: z.string(),
+  off: z.number().int().min(0),
+  /** Present when the request carried `since`: whether every missed publication follows. */
+  rec: z.boolean().optional(),
+  /** Why recovery was not possible, when `rec` is false. */
+  why: z.string().optional(),
+});
+export const PublishResult = z.object({ ep: z.string().optional(), off: z.number().int().optional() });
+export const EmptyResult = z.object({});
+export type ConnectResult = z.infer<typeof ConnectResult>;
+export type SubscribeResult = z.infer<typeof SubscribeResult>;
+export type PublishResult = z.infer<typeof PublishResult>;
+
+export const OkReply = z.object({ t: z.literal('ok'), id: RequestId, r: z.unknown().optional() });
+export const ErrorReply = z.object({
+  t: z.literal('err'),
+  id: z.number().int().min(0).max(0xffffffff),
+  code: z.number().int(),
+  msg: z.string(),
+  tmp: z.boolean().optional(),
+});
+/** A publication pushed to subscribers of `ch`. */
+export const PublicationPush = z.object({
+  t: z.literal('msg'),
+  ch: z.string(),
+  ep: z.string(),
+  off: z.number().int().min(0),
+  d: z.unknown(),
+});
+/** The hub ended a subscription on its own (e.g. a revoked grant). */
+export const UnsubscribedPush = z.object({
+  t: z.literal('unsubd'),
+  ch: z.string(),
+  code: z.number().int(),
+  msg: z.string(),
+});
+/** The hub is going away: reconnect after `after` milliseconds (jittered per client by the hub). */
+export const DrainPush = z.object({ t: z.literal('drain'), after: z.number().int().min(0) });
+
+export const ServerFrame = z.discriminatedUnion('t', [
+  OkReply,
+  ErrorReply,
+  PublicationPush,
+  UnsubscribedPush,
+  DrainPush,
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+export type OkReply = z.infer<typeof OkReply>;
+export type ErrorReply = z.infer<typeof ErrorReply>;
+export type PublicationPush = z.infer<typeof PublicationPush>;
+export type UnsubscribedPush = z.infer<typeof UnsubscribedPush>;
+export type DrainPush = z.infer<typeof DrainPush>;

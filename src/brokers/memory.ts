@@ -1,0 +1,115 @@
+import type { Position } from '@switchboard/protocol';
+import type { Broker, BrokerEventHandler, HistoryOptions, HistoryQuery, HistoryResult, Publication } from './broker.js';
+import { newEpoch } from './epoch.js';
+
+interface ChannelState {
+  readonly epoch: string;
+  offset: number;
+  /** Retained publications, oldest first, with their expiry times in a parallel array. */
+  readonly history: Publication[];
+  readonly expiries: number[];
+}
+
+export interface MemoryBrokerOptions {
+  /** How often channels without subscribers and without live history are forgotten. */
+  readonly sweepIntervalMs?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * The embedded single-node broker. History lives in this process, so it is lost with it; the
+ * epoch of a channel changes whenever its state is forgotten, which is what makes that visible.
+ */
+export class MemoryBroker implements Broker {
+  private readonly channels = new Map<string, ChannelState>();
+  private readonly interest = new Set<string>();
+  private handler: BrokerEventHandler | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: MemoryBrokerOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async start(handler: BrokerEventHandler): Promise<void> {
+    this.handler = handler;
+    this.sweeper = setInterval(() => this.sweep(), this.options.sweepIntervalMs ?? 10_000);
+    this.sweeper.unref();
+  }
+
+  isReady(): boolean {
+    return this.handler !== undefined;
+  }
+
+  async subscribe(channels: readonly string[]): Promise<void> {
+    for (const channel of channels) this.interest.add(channel);
+  }
+
+  async unsubscribe(channels: readonly string[]): Promise<void> {
+    for (const channel of channels) this.interest.delete(channel);
+  }
+
+  async publish(channel: string, data: Uint8Array, history: HistoryOptions): Promise<Position> {
+    const state = this.stateOf(channel);
+    state.offset += 1;
+    const publication: Publication = { channel, position: { ep: state.epoch, off: state.offset }, data };
+    if (history.size > 0) {
+      state.history.push(publication);
+      state.expiries.push(this.now() + history.ttlMs);
+      while (state.history.length > history.size) {
+        state.history.shift();
+        state.expiries.shift();
+      }
+    }
+    if (this.interest.has(channel)) this.handler?.onPublication(publication);
+    return publication.position;
+  }
+
+  async position(channel: string): Promise<Position> {
+    const state = this.stateOf(channel);
+    return { ep: state.epoch, off: state.offset };
+  }
+
+  async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
+    const state = this.stateOf(channel);
+    const top = { ep: state.epoch, off: state.offset };
+    const { since } = query;
+    if (since.ep !== state.epoch) return { recoverable: false, reason: 'epoch_changed', top };
+    if (since.off > state.offset) return { recoverable: false, reason: 'ahead_of_stream', top };
+    const missed = state.offset - since.off;
+    if (missed === 0) return { recoverable: true, publications: [], top };
+    if (missed > query.limit) return { recoverable: false, reason: 'too_many_missed', top };
+    const now = this.now();
+    const firstLive = state.expiries.findIndex((expiry) => expiry > now);
+    const oldest = firstLive === -1 ? undefined : state.history[firstLive];
+    if (!oldest || oldest.position.off > since.off + 1) return { recoverable: false, reason: 'trimmed', top };
+    const from = firstLive + (since.off + 1 - oldest.position.off);
+    return { recoverable: true, publications: state.history.slice(from), top };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.handler = undefined;
+    this.channels.clear();
+    this.interest.clear();
+  }
+
+  private stateOf(channel: string): ChannelState {
+    let state = this.channels.get(channel);
+    if (!state) {
+      state = { epoch: newEpoch(), offset: 0, history: [], expiries: [] };
+      this.channels.set(channel, state);
+    }
+    return state;
+  }
+
+  /** Forgets channels nobody here listens to and whose history has expired, bounding memory. */
+  private sweep(): void {
+    const now = this.now();
+    for (const [channel, state] of this.channels) {
+      if (this.interest.has(channel)) continue;
+      const newestExpiry = state.expiries[state.expiries.length - 1];
+      if (newestExpiry === undefined || newestExpiry <= now) this.channels.delete(channel);
+    }
+  }
+}

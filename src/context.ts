@@ -1,0 +1,14 @@
+import type { Broker } from './brokers/broker.js';
+import type { Config } from './config.js';
+import type { Hub } from './hub.js';
+import type { Logger } from './log.js';
+import type { Namespaces } from './namespaces.js';
+
+/** What sessions and their command handlers need from the node that owns them. */
+export interface NodeContext {
+  readonly config: Config;
+  readonly broker: Broker;
+  readonly hub: Hub;
+  readonly namespaces: Namespaces;
+  readonly log: Logger;
+}

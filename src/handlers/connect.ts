@@ -1,0 +1,14 @@
+import { type ConnectRequest, type ConnectResult, ErrorCode, PROTOCOL_VERSION } from '@switchboard/protocol';
+import { HubError } from '../errors.js';
+import type { Handler } from './types.js';
+
+export const connect: Handler<ConnectRequest> = async (session) => {
+  if (session.isConnected) throw new HubError(ErrorCode.ALREADY_CONNECTED, 'already connected');
+  session.markConnected();
+  const result: ConnectResult = {
+    client: session.id,
+    v: PROTOCOL_VERSION,
+    ping: session.node.config.clientPingSeconds,
+  };
+  return result;
+};

@@ -1,0 +1,7 @@
+import type { ClientFrame, CommandType } from '@switchboard/protocol';
+import type { Session } from '../session.js';
+
+/** A command handler resolves with the reply's result, or rejects with a HubError. */
+export type Handler<T extends ClientFrame> = (session: Session, frame: T) => Promise<object | undefined>;
+
+export type HandlerTable = { readonly [K in CommandType]: Handler<Extract<ClientFrame, { t: K }>> };

@@ -1,0 +1,92 @@
+import { decodeData, encodePublicationJson, encodePublicationMsgpack, type WireFormat } from '@switchboard/protocol';
+import type { Broker, BrokerEventHandler, Publication } from './brokers/broker.js';
+import { limitExceeded } from './errors.js';
+import { Interest } from './interest.js';
+
+/** What the hub needs of the transport: native topic fan-out (uWS `app.publish`). */
+export interface TopicPublisher {
+  publish(topic: string, message: Uint8Array, isBinary: boolean): void;
+}
+
+interface ChannelEntry {
+  /** Local subscribers per wire format, so a push is encoded only for formats someone reads. */
+  msgpack: number;
+  json: number;
+  readonly msgpackTopic: string;
+  readonly jsonTopic: string;
+}
+
+/** The transport topic a socket of `format` subscribes to for `channel`. */
+export function topicOf(format: WireFormat, channel: string): string {
+  return format === 'msgpack' ? `m:${channel}` : `j:${channel}`;
+}
+
+/**
+ * The local registry of channel → subscriber counts. The first local subscriber of a channel
+ * makes the node subscribe at the broker and the last one leaving releases it (I2); each
+ * publication is encoded once per wire format in use and handed to native fan-out (I1).
+ */
+export class Hub implements BrokerEventHandler {
+  private readonly channels = new Map<string, ChannelEntry>();
+  private readonly interest: Interest;
+  private publisher: TopicPublisher | undefined;
+
+  constructor(
+    broker: Broker,
+    private readonly maxChannels: number,
+  ) {
+    this.interest = new Interest(broker, (channel) => this.channels.has(channel));
+  }
+
+  attach(publisher: TopicPublisher): void {
+    this.publisher = publisher;
+  }
+
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  /** Counts one local subscriber; resolves once the broker delivers the channel here. */
+  add(channel: string, format: WireFormat): Promise<void> {
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      if (this.channels.size >= this.maxChannels)
+        return Promise.reject(limitExceeded('channels per node', this.maxChannels));
+      entry = { msgpack: 0, json: 0, msgpackTopic: topicOf('msgpack', channel), jsonTopic: topicOf('json', channel) };
+      this.channels.set(channel, entry);
+    }
+    entry[format] += 1;
+    return this.interest.want(channel);
+  }
+
+  remove(channel: string, format: WireFormat): void {
+    const entry = this.channels.get(channel);
+    if (!entry || entry[format] === 0) return;
+    entry[format] -= 1;
+    if (entry.msgpack + entry.json > 0) return;
+    this.channels.delete(channel);
+    this.interest.release(channel);
+  }
+
+  /** Re-establishes broker subscriptions after the broker lost them. */
+  resubscribe(): Promise<void> {
+    return this.interest.resync();
+  }
+
+  settled(): Promise<void> {
+    return this.interest.settled();
+  }
+
+  onPublication(publication: Publication): void {
+    const entry = this.channels.get(publication.channel);
+    if (!entry || !this.publisher) return;
+    const { channel, position, data } = publication;
+    if (entry.msgpack > 0) {
+      this.publisher.publish(entry.msgpackTopic, encodePublicationMsgpack(channel, position, data), true);
+    }
+    if (entry.json > 0) {
+      const dataJson = JSON.stringify(decodeData(data));
+      this.publisher.publish(entry.jsonTopic, encodePublicationJson(channel, position, dataJson), false);
+    }
+  }
+}

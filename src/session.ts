@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type ClientFrame,
+  CloseCode,
+  type Codec,
+  codecs,
+  decodeClientFrame,
+  ErrorCode,
+  type ErrorReply,
+} from '@switchboard/protocol';
+import type { NodeContext } from './context.js';
+import { HubError } from './errors.js';
+import { handlers } from './handlers/index.js';
+import type { ClientSocket } from './transport/socket.js';
+
+type SessionState = 'new' | 'connected' | 'closed';
+
+/**
+ * One client connection: its state, its channels and the dispatch of its commands. Every
+ * request gets exactly one reply. Subscribe and unsubscribe run in arrival order, so a client
+ * that unsubscribes right after subscribing ends up unsubscribed; other commands run at once.
+ */
+export class Session {
+  readonly id = randomUUID();
+  /** Channels holding one local subscription in the hub each, including those still being set up. */
+  readonly channels = new Set<string>();
+  private state: SessionState = 'new';
+  private subscriptionQueue: Promise<void> = Promise.resolve();
+  private readonly connectTimer: NodeJS.Timeout;
+  private readonly codec: Codec;
+
+  constructor(
+    readonly socket: ClientSocket,
+    readonly node: NodeContext,
+  ) {
+    this.codec = codecs[socket.format];
+    this.connectTimer = setTimeout(
+      () => this.close(CloseCode.AUTH_TIMEOUT, 'no connect frame in time'),
+      node.config.limits.connectTimeoutSeconds * 1000,
+    );
+  }
+
+  get isConnected(): boolean {
+    return this.state === 'connected';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  markConnected(): void {
+    this.state = 'connected';
+    clearTimeout(this.connectTimer);
+  }
+
+  /** Decodes synchronously: the transport's buffer is only valid until this returns. */
+  onMessage(bytes: Uint8Array): void {
+    if (bytes.byteLength > this.node.config.limits.maxFrameBytes) {
+      this.close(CloseCode.FRAME_TOO_LARGE, 'frame too large');
+      return;
+    }
+    const decoded = decodeClientFrame(this.codec, bytes);
+    if (decoded.kind === 'unparseable') {
+      this.close(CloseCode.MALFORMED_FRAME, 'malformed frame');
+    } else if (decoded.kind === 'invalid') {
+      this.sendError(decoded.id, new HubError(ErrorCode.BAD_REQUEST, decoded.reason));
+    } else {
+      this.dispatch(decoded.frame);
+    }
+  }
+
+  onClose(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.connectTimer);
+    for (const channel of this.channels) this.node.hub.remove(channel, this.socket.format);
+    this.channels.clear();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.socket.end(code, reason);
+    this.onClose();
+  }
+
+  send(frame: object): void {
+    if (this.state !== 'closed') this.socket.send(this.codec.encode(frame));
+  }
+
+  private dispatch(frame: ClientFrame): void {
+    if (this.state === 'new' && frame.t !== 'connect') {
+      this.sendError(frame.id, new HubError(ErrorCode.NOT_CONNECTED, 'send connect first'));
+      return;
+    }
+    const run = (): Promise<void> =>
+      runHandler(this, frame).then(
+        (result) => this.send(result === undefined ? { t: 'ok', id: frame.id } : { t: 'ok', id: frame.id, r: result }),
+        (error: unknown) => this.sendError(frame.id, error),
+      );
+    if (frame.t === 'sub' || frame.t === 'unsub') this.subscriptionQueue = this.subscriptionQueue.then(run);
+    else void run();
+  }
+
+  private sendError(id: number, error: unknown): void {
+    if (!(error instanceof HubError)) {
+      this.node.log.error({ err: error, session: this.id }, 'command failed');
+    }
+    const hubError = error instanceof HubError ? error : new HubError(ErrorCode.INTERNAL, 'internal error');
+    const reply: ErrorReply = { t: 'err', id, code: hubError.code, msg: hubError.message };
+    if (hubError.temporary) reply.tmp = true;
+    this.send(reply);
+  }
+}
+
+function runHandler(session: Session, frame: ClientFrame): Promise<object | undefined> {
+  // Each frame type is routed to the handler of the same type; the table's type guarantees it.
+  const handler = handlers[frame.t] as (s: Session, f: ClientFrame) => Promise<object | undefined>;
+  try {
+    return handler(session, frame);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

@@ -1,0 +1,163 @@
+import type {
+  HttpRequest,
+  HttpResponse,
+  TemplatedApp,
+  us_listen_socket,
+  us_socket,
+  us_socket_context_t,
+  WebSocket,
+} from 'uWebSockets.js';
+import { negotiateSubprotocol, SUBPROTOCOLS, type WireFormat } from '@switchboard/protocol';
+import type { NodeContext } from '../context.js';
+import { handleHealth, handleReady } from '../http/health.js';
+import { handlePublish } from '../http/publish.js';
+import { respondError } from '../http/respond.js';
+import { Session } from '../session.js';
+import type { ClientSocket } from './socket.js';
+import type { Uws } from './uws.js';
+
+interface SocketData {
+  readonly format: WireFormat;
+  readonly remoteAddress: string;
+  session?: Session;
+}
+
+/** The WebSocket endpoint path. */
+export const WS_PATH = '/ws';
+
+const LISTEN_EXCLUSIVE_PORT = 1;
+type ListenWithOptions = (
+  host: string,
+  port: number,
+  options: number,
+  callback: (socket: us_listen_socket | false) => void,
+) => TemplatedApp;
+
+class UwsClientSocket implements ClientSocket {
+  constructor(
+    private readonly ws: WebSocket<SocketData>,
+    readonly format: WireFormat,
+    readonly remoteAddress: string,
+  ) {}
+
+  send(frame: Uint8Array): void {
+    // Corked so that replies sent after an await still go out in one write.
+    this.ws.cork(() => this.ws.send(frame, this.format === 'msgpack'));
+  }
+
+  subscribe(topic: string): void {
+    this.ws.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    this.ws.unsubscribe(topic);
+  }
+
+  end(code: number, reason: string): void {
+    this.ws.end(code, reason);
+  }
+}
+
+export interface ServerHooks {
+  readonly notReadyReasons: () => readonly string[];
+  readonly onSession: (session: Session) => void;
+  readonly onSessionClosed: (session: Session, code: number) => void;
+  /** Whether new connections are refused (the hub is stopping). */
+  readonly refusing: () => boolean;
+}
+
+/** The uWS app: the WebSocket endpoint and the HTTP routes. */
+export class Server {
+  readonly app: TemplatedApp;
+  private listenSocket: us_listen_socket | undefined;
+
+  constructor(
+    private readonly uws: Uws,
+    node: NodeContext,
+    hooks: ServerHooks,
+  ) {
+    const { limits } = node.config;
+    this.app = uws.App();
+    this.app.ws<SocketData>(WS_PATH, {
+      // uWS drops a frame over its cap without a close frame (the client sees 1006). With the cap at
+      // twice the limit, frames just over the limit get a proper 1009 from the session instead.
+      maxPayloadLength: limits.maxFrameBytes * 2,
+      maxBackpressure: limits.maxBackpressureBytes,
+      // A subscriber whose queue is full would silently miss publications (uWS skips it); close it
+      // instead so that it reconnects and recovers from history (I6b).
+      closeOnBackpressureLimit: 1,
+      idleTimeout: limits.idleTimeoutSeconds,
+      sendPingsAutomatically: true,
+      compression: uws.DISABLED,
+      upgrade: (res, req, context) => upgrade(res, req, context, hooks),
+      open: (ws) => {
+        const data = ws.getUserData();
+        const session = new Session(new UwsClientSocket(ws, data.format, data.remoteAddress), node);
+        data.session = session;
+        hooks.onSession(session);
+      },
+      message: (ws, message) => {
+        ws.getUserData().session?.onMessage(new Uint8Array(message));
+      },
+      close: (ws, code) => {
+        const session = ws.getUserData().session;
+        if (!session) return;
+        session.onClose();
+        hooks.onSessionClosed(session, code);
+      },
+    });
+    this.app.post('/api/publish', handlePublish(node));
+    this.app.get('/healthz', handleHealth);
+    this.app.get('/readyz', handleReady(hooks.notReadyReasons));
+    this.app.any('/*', (res) => respondError(res, '404 Not Found', 'no such route'));
+  }
+
+  /** Listens on an exclusive port: a second hub on the same port fails instead of sharing it. */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      // The native binding takes (host, port, options, cb); the bundled typings lack that overload.
+      const listen = this.app.listen as unknown as ListenWithOptions;
+      listen.call(this.app, host, port, LISTEN_EXCLUSIVE_PORT, (socket) => {
+        if (!socket) return reject(new Error(`cannot listen on ${host}:${port} (in use or not permitted)`));
+        this.listenSocket = socket;
+        resolve(this.uws.us_socket_local_port(socket as unknown as us_socket));
+      });
+    });
+  }
+
+  /** Closes every remaining socket, HTTP keep-alive ones included, so the process can exit. */
+  closeAll(): void {
+    this.stopListening();
+    // Native since 20.2x; the bundled typings predate it.
+    (this.app as TemplatedApp & { close(): void }).close();
+  }
+
+  /** Stops accepting connections; existing ones stay open. */
+  stopListening(): void {
+    if (this.listenSocket) this.uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+  }
+}
+
+function upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t, hooks: ServerHooks): void {
+  if (hooks.refusing()) {
+    res.writeStatus('503 Service Unavailable').end('hub is shutting down; connect to another');
+    return;
+  }
+  const format = negotiateSubprotocol(req.getHeader('sec-websocket-protocol'));
+  if (!format) {
+    res
+      .writeStatus('400 Bad Request')
+      .end(`missing or unsupported WebSocket subprotocol; offer ${SUBPROTOCOLS.msgpack} or ${SUBPROTOCOLS.json}`);
+    return;
+  }
+  const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
+  const data: SocketData = { format, remoteAddress };
+  res.upgrade(
+    data,
+    req.getHeader('sec-websocket-key'),
+    SUBPROTOCOLS[format],
+    req.getHeader('sec-websocket-extensions'),
+    context,
+  );
+}

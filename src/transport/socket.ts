@@ -1,0 +1,12 @@
+import type { WireFormat } from '@switchboard/protocol';
+
+/** A client connection as sessions see it, independent of the WebSocket server behind it. */
+export interface ClientSocket {
+  readonly format: WireFormat;
+  readonly remoteAddress: string;
+  send(frame: Uint8Array): void;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** Closes with a WebSocket close code; the session's close handler runs right away. */
+  end(code: number, reason: string): void;
+}

@@ -1,0 +1,99 @@
+/** A real redis-server on a free loopback port (no persistence). */
+import net from 'node:net';
+import os from 'node:os';
+import { freePort } from './ports.js';
+import { ServiceProcess } from './process.js';
+
+export interface RedisOptions {
+  /** Defaults to a free port. */
+  port?: number;
+  /** Extra redis-server arguments, e.g. ['--maxmemory', '64mb']. */
+  extraArgs?: readonly string[];
+  readyTimeoutMs?: number;
+}
+
+export interface RedisService {
+  readonly host: string;
+  readonly port: number;
+  /** redis://127.0.0.1:P */
+  readonly url: string;
+  /** PID of the current process (undefined while stopped). */
+  readonly pid: number | undefined;
+  readonly logFile: string;
+  readonly process: ServiceProcess;
+  /** Starts it again after stop()/kill9() on the same port (data is gone: no persistence). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** stop + start on the same port. */
+  restart(): Promise<void>;
+  kill9(): Promise<void>;
+  /** Same as stop() (nothing on disk); for a uniform API with kafka/haproxy. */
+  destroy(): Promise<void>;
+}
+
+/** Sends PING over a raw socket; true on +PONG (false on -LOADING, errors, timeout). */
+export function redisPing(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    let reply = '';
+    const done = (ok: boolean): void => {
+      socket.removeAllListeners();
+      socket.on('error', () => {});
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk: Buffer) => {
+      reply += chunk.toString('latin1');
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
+}
+
+export async function startRedis(opts: RedisOptions = {}): Promise<RedisService> {
+  const host = '127.0.0.1';
+  const port = opts.port ?? (await freePort(host));
+  const proc = new ServiceProcess({
+    name: 'redis',
+    port,
+    command: 'redis-server',
+    args: [
+      '--port',
+      String(port),
+      '--bind',
+      host,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--dir',
+      os.tmpdir(),
+      ...(opts.extraArgs ?? []),
+    ],
+    ready: () => redisPing(host, port, 1000),
+    readyTimeoutMs: opts.readyTimeoutMs ?? 15_000,
+    probeIntervalMs: 50,
+    stopGraceMs: 5_000,
+  });
+  await proc.start();
+  return {
+    host,
+    port,
+    url: `redis://${host}:${port}`,
+    get pid() {
+      return proc.pid;
+    },
+    logFile: proc.logFile,
+    process: proc,
+    start: () => proc.start(),
+    stop: () => proc.stop(),
+    restart: () => proc.restart(),
+    kill9: () => proc.kill9(),
+    destroy: () => proc.stop(),
+  };
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config.js';
+
+function problemsOf(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    return error.problems;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('has working defaults: port 8080, memory broker, bounded limits', () => {
+    const config = parseConfig({});
+    assert.equal(config.port, 8080);
+    assert.equal(config.broker.type, 'memory');
+    assert.equal(config.limits.maxFrameBytes, 64 * 1024);
+    assert.equal(config.defaultNamespace.history.size, 100);
+    assert.equal(config.defaultNamespace.clientPublish, true);
+    assert.equal(config.allowFallbackTransport, false);
+  });
+
+  it('names the key and the problem of an invalid value', () => {
+    const problems = problemsOf(() => parseConfig({ limits: { maxFrameBytes: 'big' } }));
+    assert.equal(problems.length, 1);
+    assert.match(problems[0] ?? '', /^limits\.maxFrameBytes: /);
+  });
+
+  it('names unknown keys instead of ignoring them', () => {
+    const problems = problemsOf(() => parseConfig({ limits: { maxFrameByte: 10 } }));
+    assert.match(problems[0] ?? '', /limits\.maxFrameByte/);
+  });
+
+  it('rejects an idle timeout the transport cannot honour', () => {
+    const problems = problemsOf(() => parseConfig({ limits: { idleTimeoutSeconds: 30 } }));
+    assert.match(problems[0] ?? '', /limits\.idleTimeoutSeconds: must be a multiple of 4/);
+  });
+
+  it('reads a YAML file, then lets environment variables override it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
+    const file = join(dir, 'hub.yaml');
+    writeFileSync(file, 'port: 9000\nnamespaces:\n  orders:\n    history: { size: 5 }\n');
+    const config = loadConfig(file, { PORT: '9100', SWITCHBOARD_LIMITS__MAX_FRAME_BYTES: '2048' });
+    assert.equal(config.port, 9100);
+    assert.equal(config.limits.maxFrameBytes, 2048);
+    assert.equal(config.namespaces.orders?.history.size, 5);
+    assert.equal(config.namespaces.orders?.history.ttlSeconds, 300);
+  });
+
+  it('maps SWITCHBOARD_ variables to camel-cased nested keys', () => {
+    const config = loadConfig(undefined, { SWITCHBOARD_ALLOW_FALLBACK_TRANSPORT: 'true', SWITCHBOARD_LOG__LEVEL: 'warn' });
+    assert.equal(config.allowFallbackTransport, true);
+    assert.equal(config.log.level, 'warn');
+  });
+
+  it('reports an environment override of the wrong type by its key', () => {
+    const problems = problemsOf(() => loadConfig(undefined, { PORT: 'eighty' }));
+    assert.match(problems[0] ?? '', /^port: /);
+  });
+
+  it('reports a missing or unreadable file', () => {
+    const problems = problemsOf(() => loadConfig('/nonexistent/hub.yaml', {}));
+    assert.match(problems[0] ?? '', /config file \/nonexistent\/hub\.yaml/);
+  });
+
+  it('reports a file that is not a mapping', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
+    const file = join(dir, 'hub.yaml');
+    writeFileSync(file, '- 1\n- 2\n');
+    const problems = problemsOf(() => loadConfig(file, {}));
+    assert.match(problems[0] ?? '', /must hold a mapping/);
+  });
+});

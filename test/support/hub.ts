@@ -1,0 +1,37 @@
+import { type Config, parseConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { SwitchboardNode } from '../../src/node.js';
+import { WS_PATH } from '../../src/transport/server.js';
+
+export interface TestHub {
+  readonly node: SwitchboardNode;
+  readonly port: number;
+  /** The WebSocket URL of the hub. */
+  readonly url: string;
+  /** The HTTP base URL of the hub. */
+  readonly http: string;
+  stop(): Promise<void>;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** Starts a real hub in this process on a free loopback port (memory broker unless overridden). */
+export async function startHub(overrides: DeepPartial<Config> = {}): Promise<TestHub> {
+  const config = parseConfig({
+    host: '127.0.0.1',
+    port: 0,
+    log: { level: 'silent' },
+    shutdownGraceSeconds: 0,
+    ...overrides,
+  });
+  const node = new SwitchboardNode(config, createLogger(config.log.level, 2));
+  await node.start();
+  const port = node.port;
+  return {
+    node,
+    port,
+    url: `ws://127.0.0.1:${port}${WS_PATH}`,
+    http: `http://127.0.0.1:${port}`,
+    stop: () => node.stop(),
+  };
+}
