@@ -5,6 +5,9 @@ import { z } from 'zod';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
+const KafkaTopic = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name');
+const RedisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
+
 const HistorySettings = z.strictObject({
   /** Publications kept per channel for recovery; 0 keeps none. */
   size: z.number().int().min(0).max(100_000).default(100),
@@ -16,16 +19,51 @@ const HistorySettings = z.strictObject({
     .default(300),
 });
 
+/** Where client publishes of a namespace go instead of the broker, acknowledged once accepted there. */
+const EgressSettings = z.discriminatedUnion('type', [
+  /** A Kafka topic: key = channel, headers carry the user, connection and time; acks=all, idempotent. */
+  z.strictObject({ type: z.literal('kafka'), topic: KafkaTopic }),
+  /** A Redis stream (XADD with fields channel, data, user, connection, ts), bounded by maxLen. */
+  z.strictObject({
+    type: z.literal('redis-stream'),
+    url: RedisUrl.optional(),
+    stream: z.string().min(1),
+    maxLen: z.number().int().min(1).default(1_000_000),
+  }),
+  /** A Redis pub/sub channel: live only, acknowledged once Redis accepted the PUBLISH. */
+  z.strictObject({ type: z.literal('redis-pubsub'), url: RedisUrl.optional(), channel: z.string().min(1) }),
+]);
+export type EgressSettings = z.infer<typeof EgressSettings>;
+
 /** What applies to the channels of one namespace (the part of a channel name before the first `:`). */
 export const NamespaceSettings = z.strictObject({
   history: HistorySettings.prefault({}),
   /** Whether clients may publish into this namespace. */
   clientPublish: z.boolean().default(true),
+  /** Kafka topic whose events feed this namespace's channels (message key or `channel` header = channel). */
+  kafkaIngress: z.strictObject({ topic: KafkaTopic }).optional(),
+  /** Where client publishes go; without it they go to the broker and reach subscribers directly. */
+  egress: EgressSettings.optional(),
 });
 export type NamespaceSettings = z.infer<typeof NamespaceSettings>;
 
 const MemoryBrokerSettings = z.strictObject({ type: z.literal('memory') });
-const BrokerSettings = z.discriminatedUnion('type', [MemoryBrokerSettings]);
+const RedisBrokerSettings = z.strictObject({
+  type: z.literal('redis'),
+  url: RedisUrl.default('redis://127.0.0.1:6379'),
+  /** Prefix of every key and pub/sub channel; services `PUBLISH <prefix><channel>` for live-only delivery. */
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_\-.:]*$/, 'letters, digits and _ - . : only')
+    .default('sb:'),
+  /** How long a channel's epoch and offset outlive its last publication or subscription. */
+  positionTtlSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .default(7 * 24 * 3600),
+});
+const BrokerSettings = z.discriminatedUnion('type', [MemoryBrokerSettings, RedisBrokerSettings]);
 
 const LimitSettings = z.strictObject({
   /** Largest frame a client may send; larger ones close the socket with 1009. */
@@ -65,31 +103,83 @@ const LimitSettings = z.strictObject({
     .default(MiB),
 });
 
-export const Config = z.strictObject({
-  host: z.string().min(1).default('0.0.0.0'),
-  port: z.number().int().min(0).max(65_535).default(8080),
-  /** Run on uWebSockets.js' slow pure-JS fallback when the native binary cannot load (never in production). */
-  allowFallbackTransport: z.boolean().default(false),
-  log: z
-    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
-    .prefault({}),
-  broker: BrokerSettings.prefault({ type: 'memory' }),
-  limits: LimitSettings.prefault({}),
-  /** Seconds between an idle client's pings. */
-  clientPingSeconds: z.number().int().min(1).max(3600).default(25),
-  /** Seconds a stopping hub waits for clients to leave before closing the rest. */
-  shutdownGraceSeconds: z.number().int().min(0).max(3600).default(5),
-  /** Settings for channels of namespaces not listed in `namespaces`. */
-  defaultNamespace: NamespaceSettings.prefault({}),
-  namespaces: z
-    .record(
-      z.string().regex(/^[A-Za-z0-9_\-.@=/,]+$/, 'namespace names use channel characters except ":"'),
-      NamespaceSettings,
-    )
-    .default({}),
-  /** Refuse channels of namespaces not listed in `namespaces` (error 102) instead of applying `defaultNamespace`. */
-  strictNamespaces: z.boolean().default(false),
+const KafkaSettings = z.strictObject({
+  brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1),
+  clientId: z.string().min(1).default('switchboard'),
+  /** Consumer group shared by every hub, so the cluster consumes each ingress event once. */
+  groupId: z.string().min(1).default('switchboard-ingress'),
+  /** A consumer that fetched nothing for this long while running is restarted (kafkajs can stall silently). */
+  stallTimeoutSeconds: z.number().int().min(5).max(3600).default(60),
+  /** Where a new consumer group starts reading: only new events, or the topics' retained history. */
+  fromBeginning: z.boolean().default(false),
+  /** Milliseconds a client publish waits for the egress topic to acknowledge it. */
+  produceTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
 });
+
+export const Config = z
+  .strictObject({
+    host: z.string().min(1).default('0.0.0.0'),
+    port: z.number().int().min(0).max(65_535).default(8080),
+    /** Run on uWebSockets.js' slow pure-JS fallback when the native binary cannot load (never in production). */
+    allowFallbackTransport: z.boolean().default(false),
+    log: z
+      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .prefault({}),
+    broker: BrokerSettings.prefault({ type: 'memory' }),
+    /** Kafka cluster for namespaces with `kafkaIngress` or a `kafka` egress. */
+    kafka: KafkaSettings.optional(),
+    limits: LimitSettings.prefault({}),
+    /** Seconds between an idle client's pings. */
+    clientPingSeconds: z.number().int().min(1).max(3600).default(25),
+    /** Seconds a stopping hub waits for clients to leave before closing the rest. */
+    shutdownGraceSeconds: z.number().int().min(0).max(3600).default(5),
+    /** Settings for channels of namespaces not listed in `namespaces`. */
+    defaultNamespace: NamespaceSettings.prefault({}),
+    namespaces: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_\-.@=/,]+$/, 'namespace names use channel characters except ":"'),
+        NamespaceSettings,
+      )
+      .default({}),
+    /** Refuse channels of namespaces not listed in `namespaces` (error 102) instead of applying `defaultNamespace`. */
+    strictNamespaces: z.boolean().default(false),
+  })
+  .superRefine((config, context) => {
+    const all: Array<[string[], NamespaceSettings]> = [
+      [['defaultNamespace'], config.defaultNamespace],
+      ...Object.entries(config.namespaces).map(([name, ns]): [string[], NamespaceSettings] => [
+        ['namespaces', name],
+        ns,
+      ]),
+    ];
+    for (const [path, ns] of all) {
+      if ((ns.kafkaIngress || ns.egress?.type === 'kafka') && !config.kafka) {
+        context.addIssue({
+          code: 'custom',
+          path: [...path, ns.kafkaIngress ? 'kafkaIngress' : 'egress'],
+          message: 'needs the top-level kafka settings',
+        });
+      }
+      if (
+        (ns.egress?.type === 'redis-stream' || ns.egress?.type === 'redis-pubsub') &&
+        !ns.egress.url &&
+        config.broker.type !== 'redis'
+      ) {
+        context.addIssue({
+          code: 'custom',
+          path: [...path, 'egress', 'url'],
+          message: 'required unless the broker is redis',
+        });
+      }
+    }
+    if (config.defaultNamespace.kafkaIngress) {
+      context.addIssue({
+        code: 'custom',
+        path: ['defaultNamespace', 'kafkaIngress'],
+        message: 'Kafka ingress feeds a named namespace; set it under namespaces.<name>',
+      });
+    }
+  });
 export type Config = z.infer<typeof Config>;
 
 /** A configuration problem, reported as `key: problem` lines; the CLI exits with code 2 on it. */

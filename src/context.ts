@@ -1,3 +1,4 @@
+import type { Bridges } from './bridges/index.js';
 import type { Broker } from './brokers/broker.js';
 import type { Config } from './config.js';
 import type { Hub } from './hub.js';
@@ -8,6 +9,7 @@ import type { Namespaces } from './namespaces.js';
 export interface NodeContext {
   readonly config: Config;
   readonly broker: Broker;
+  readonly bridges: Bridges;
   readonly hub: Hub;
   readonly namespaces: Namespaces;
   readonly log: Logger;

@@ -19,6 +19,13 @@ export class Namespaces {
     this.fallback = config.strictNamespaces ? undefined : resolve('', config.defaultNamespace);
   }
 
+  /** A namespace by name (`` is the default namespace). */
+  named(name: string): ResolvedNamespace {
+    const found = this.byName.get(name) ?? (name === '' ? this.fallback : undefined);
+    if (!found) throw new Error(`no namespace ${JSON.stringify(name)}`);
+    return found;
+  }
+
   /** The channel's namespace; throws error 102 when it matches none and namespaces are strict. */
   of(channel: string): ResolvedNamespace {
     const found = this.byName.get(namespaceOf(channel)) ?? this.fallback;

@@ -1,4 +1,5 @@
 import { CloseCode } from '@switchboard/protocol';
+import { Bridges } from './bridges/index.js';
 import type { Broker } from './brokers/broker.js';
 import { createBroker } from './brokers/index.js';
 import type { Config } from './config.js';
@@ -32,6 +33,7 @@ export class SwitchboardNode implements NodeContext {
   readonly broker: Broker;
   readonly hub: Hub;
   readonly namespaces: Namespaces;
+  readonly bridges: Bridges;
   readonly sessions = new Set<Session>();
   private readonly server: Server;
   private stopping = false;
@@ -47,9 +49,10 @@ export class SwitchboardNode implements NodeContext {
       { native: transport.native },
       transport.native ? 'uWebSockets.js native server' : 'uWebSockets.js pure-JS fallback',
     );
-    this.broker = createBroker(config.broker);
+    this.broker = createBroker(config.broker, log);
     this.hub = new Hub(this.broker, config.limits.maxChannelsPerNode);
     this.namespaces = new Namespaces(config);
+    this.bridges = new Bridges(config, this.broker, this.namespaces, log);
     this.server = new Server(transport.uws, this, {
       notReadyReasons: () => this.notReadyReasons(),
       onSession: (session) => this.sessions.add(session),
@@ -65,6 +68,7 @@ export class SwitchboardNode implements NodeContext {
 
   async start(): Promise<void> {
     await this.broker.start(this.hub);
+    await this.bridges.start();
     this.boundPort = await this.server.listen(this.config.host, this.config.port);
     this.log.info({ host: this.config.host, port: this.boundPort, broker: this.config.broker.type }, 'hub listening');
   }
@@ -76,6 +80,7 @@ export class SwitchboardNode implements NodeContext {
     this.server.stopListening();
     for (const session of [...this.sessions]) session.close(CloseCode.SHUTDOWN, 'hub shutting down');
     await this.hub.settled();
+    await this.bridges.stop();
     await this.broker.close();
     // Close frames were queued above; give them a moment to leave before every socket is cut.
     await new Promise((resolve) => setTimeout(resolve, CLOSE_FRAME_FLUSH_MS));
@@ -87,6 +92,7 @@ export class SwitchboardNode implements NodeContext {
     const reasons: string[] = [];
     if (this.stopping) reasons.push('shutting down');
     if (!this.broker.isReady()) reasons.push('broker not ready');
+    reasons.push(...this.bridges.notReady());
     return reasons;
   }
 }

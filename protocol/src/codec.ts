@@ -92,29 +92,34 @@ export function decodeData(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
 }
 
-const FIXMAP_4 = 0x84;
-const FIXMAP_5 = 0x85;
+const FIXMAP_0 = 0x80;
 const DATA_KEY = packr.pack('d');
 
 /**
  * Encodes a publication push around already-encoded data without decoding it: the msgpack
- * frame is a 4-entry header map widened to 5 entries with the data bytes appended verbatim.
- * Called once per publication per wire format, never per subscriber.
+ * header map is widened by one entry and the data bytes are appended verbatim. Called once per
+ * publication per wire format, never per subscriber. Without a position the push is live-only.
  */
-export function encodePublicationMsgpack(channel: string, position: Position, data: Uint8Array): Uint8Array {
-  const header = packr.pack({ t: 'msg', ch: channel, ep: position.ep, off: position.off });
-  if (header[0] !== FIXMAP_4) throw new Error('unexpected msgpack header layout');
+export function encodePublicationMsgpack(
+  channel: string,
+  position: Position | undefined,
+  data: Uint8Array,
+): Uint8Array {
+  const header = packr.pack(
+    position ? { t: 'msg', ch: channel, ep: position.ep, off: position.off } : { t: 'msg', ch: channel },
+  );
+  const entries = position ? 4 : 2;
+  if (header[0] !== FIXMAP_0 + entries) throw new Error('unexpected msgpack header layout');
   const frame = new Uint8Array(header.length + DATA_KEY.length + data.length);
   frame.set(header, 0);
-  frame[0] = FIXMAP_5;
+  frame[0] = FIXMAP_0 + entries + 1;
   frame.set(DATA_KEY, header.length);
   frame.set(data, header.length + DATA_KEY.length);
   return frame;
 }
 
 /** The JSON flavour of the same push; `dataJson` is the data as JSON text, made once per publication. */
-export function encodePublicationJson(channel: string, position: Position, dataJson: string): Uint8Array {
-  return utf8Encoder.encode(
-    `{"t":"msg","ch":${JSON.stringify(channel)},"ep":${JSON.stringify(position.ep)},"off":${position.off},"d":${dataJson}}`,
-  );
+export function encodePublicationJson(channel: string, position: Position | undefined, dataJson: string): Uint8Array {
+  const where = position ? `,"ep":${JSON.stringify(position.ep)},"off":${position.off}` : '';
+  return utf8Encoder.encode(`{"t":"msg","ch":${JSON.stringify(channel)}${where},"d":${dataJson}}`);
 }

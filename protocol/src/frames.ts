@@ -89,14 +89,21 @@ export const ErrorReply = z.object({
   msg: z.string(),
   tmp: z.boolean().optional(),
 });
-/** A publication pushed to subscribers of `ch`. */
-export const PublicationPush = z.object({
-  t: z.literal('msg'),
-  ch: z.string(),
-  ep: z.string(),
-  off: z.number().int().min(0),
-  d: z.unknown(),
-});
+/**
+ * A publication pushed to subscribers of `ch`. `ep` and `off` come together: a push without them
+ * is live-only (e.g. a raw Redis PUBLISH by a service) and can be neither deduplicated nor recovered.
+ */
+export const PublicationPush = z
+  .object({
+    t: z.literal('msg'),
+    ch: z.string(),
+    ep: z.string().optional(),
+    off: z.number().int().min(0).optional(),
+    d: z.unknown(),
+  })
+  .refine((push) => (push.ep === undefined) === (push.off === undefined), {
+    message: 'ep and off come together',
+  });
 /** The hub ended a subscription on its own (e.g. a revoked grant). */
 export const UnsubscribedPush = z.object({
   t: z.literal('unsubd'),

@@ -1,10 +1,18 @@
 import type { Position } from '@switchboard/protocol';
 
-/** A publication as it travels between broker and hub: data stays msgpack-encoded end to end. */
+/**
+ * A publication as it travels between broker and hub: data stays msgpack-encoded end to end.
+ * Without a position it is live-only (a raw PUBLISH by a service): delivered, never recoverable.
+ */
 export interface Publication {
   readonly channel: string;
-  readonly position: Position;
+  readonly position?: Position;
   readonly data: Uint8Array;
+}
+
+/** A publication with its place in the channel: what history holds and replays. */
+export interface PositionedPublication extends Publication {
+  readonly position: Position;
 }
 
 export interface HistoryOptions {
@@ -12,6 +20,16 @@ export interface HistoryOptions {
   readonly size: number;
   /** How long a publication stays in history, in milliseconds. */
   readonly ttlMs: number;
+}
+
+/**
+ * Makes a publish idempotent: within one channel, a publication whose sequence is not above the
+ * last one seen from the same source is a duplicate and is dropped (e.g. a Kafka message
+ * redelivered after a rebalance: source = topic and partition, sequence = its offset).
+ */
+export interface Idempotency {
+  readonly source: string;
+  readonly sequence: number;
 }
 
 export interface HistoryQuery {
@@ -22,7 +40,7 @@ export interface HistoryQuery {
 }
 
 export type HistoryResult =
-  | { readonly recoverable: true; readonly publications: readonly Publication[]; readonly top: Position }
+  | { readonly recoverable: true; readonly publications: readonly PositionedPublication[]; readonly top: Position }
   | { readonly recoverable: false; readonly reason: UnrecoverableReason; readonly top: Position };
 
 export type UnrecoverableReason = 'epoch_changed' | 'trimmed' | 'too_many_missed' | 'ahead_of_stream';
@@ -42,7 +60,8 @@ export interface Broker {
   isReady(): boolean;
   subscribe(channels: readonly string[]): Promise<void>;
   unsubscribe(channels: readonly string[]): Promise<void>;
-  publish(channel: string, data: Uint8Array, history: HistoryOptions): Promise<Position>;
+  /** Assigns the next position, appends to history and delivers, atomically; a duplicate changes nothing. */
+  publish(channel: string, data: Uint8Array, history: HistoryOptions, idempotency?: Idempotency): Promise<Position>;
   /** The position of the channel's latest publication (offset 0 before the first one). */
   position(channel: string): Promise<Position>;
   history(channel: string, query: HistoryQuery): Promise<HistoryResult>;

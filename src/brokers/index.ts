@@ -1,10 +1,14 @@
 import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
 import type { Broker } from './broker.js';
 import { MemoryBroker } from './memory.js';
+import { RedisBroker } from './redis.js';
 
-export function createBroker(settings: Config['broker']): Broker {
+export function createBroker(settings: Config['broker'], log: Logger): Broker {
   switch (settings.type) {
     case 'memory':
       return new MemoryBroker();
+    case 'redis':
+      return new RedisBroker(settings, log.child({ component: 'redis-broker' }));
   }
 }

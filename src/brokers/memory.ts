@@ -1,19 +1,28 @@
 import type { Position } from '@switchboard/protocol';
-import type { Broker, BrokerEventHandler, HistoryOptions, HistoryQuery, HistoryResult, Publication } from './broker.js';
+import type {
+  Broker,
+  BrokerEventHandler,
+  HistoryOptions,
+  HistoryQuery,
+  HistoryResult,
+  Idempotency,
+  PositionedPublication,
+} from './broker.js';
 import { newEpoch } from './epoch.js';
 
 interface ChannelState {
   readonly epoch: string;
   offset: number;
   /** Retained publications, oldest first, with their expiry times in a parallel array. */
-  readonly history: Publication[];
+  readonly history: PositionedPublication[];
   readonly expiries: number[];
+  /** Last idempotency sequence seen per source. */
+  readonly sequences: Map<string, number>;
 }
 
 export interface MemoryBrokerOptions {
   /** How often channels without subscribers and without live history are forgotten. */
   readonly sweepIntervalMs?: number;
-  readonly now?: () => number;
 }
 
 /**
@@ -25,11 +34,8 @@ export class MemoryBroker implements Broker {
   private readonly interest = new Set<string>();
   private handler: BrokerEventHandler | undefined;
   private sweeper: NodeJS.Timeout | undefined;
-  private readonly now: () => number;
 
-  constructor(private readonly options: MemoryBrokerOptions = {}) {
-    this.now = options.now ?? Date.now;
-  }
+  constructor(private readonly options: MemoryBrokerOptions = {}) {}
 
   async start(handler: BrokerEventHandler): Promise<void> {
     this.handler = handler;
@@ -49,13 +55,23 @@ export class MemoryBroker implements Broker {
     for (const channel of channels) this.interest.delete(channel);
   }
 
-  async publish(channel: string, data: Uint8Array, history: HistoryOptions): Promise<Position> {
+  async publish(
+    channel: string,
+    data: Uint8Array,
+    history: HistoryOptions,
+    idempotency?: Idempotency,
+  ): Promise<Position> {
     const state = this.stateOf(channel);
+    if (idempotency) {
+      const seen = state.sequences.get(idempotency.source) ?? -1;
+      if (idempotency.sequence <= seen) return { ep: state.epoch, off: state.offset };
+      state.sequences.set(idempotency.source, idempotency.sequence);
+    }
     state.offset += 1;
-    const publication: Publication = { channel, position: { ep: state.epoch, off: state.offset }, data };
+    const publication: PositionedPublication = { channel, position: { ep: state.epoch, off: state.offset }, data };
     if (history.size > 0) {
       state.history.push(publication);
-      state.expiries.push(this.now() + history.ttlMs);
+      state.expiries.push(Date.now() + history.ttlMs);
       while (state.history.length > history.size) {
         state.history.shift();
         state.expiries.shift();
@@ -79,7 +95,7 @@ export class MemoryBroker implements Broker {
     const missed = state.offset - since.off;
     if (missed === 0) return { recoverable: true, publications: [], top };
     if (missed > query.limit) return { recoverable: false, reason: 'too_many_missed', top };
-    const now = this.now();
+    const now = Date.now();
     const firstLive = state.expiries.findIndex((expiry) => expiry > now);
     const oldest = firstLive === -1 ? undefined : state.history[firstLive];
     if (!oldest || oldest.position.off > since.off + 1) return { recoverable: false, reason: 'trimmed', top };
@@ -97,7 +113,7 @@ export class MemoryBroker implements Broker {
   private stateOf(channel: string): ChannelState {
     let state = this.channels.get(channel);
     if (!state) {
-      state = { epoch: newEpoch(), offset: 0, history: [], expiries: [] };
+      state = { epoch: newEpoch(), offset: 0, history: [], expiries: [], sequences: new Map() };
       this.channels.set(channel, state);
     }
     return state;
@@ -105,7 +121,7 @@ export class MemoryBroker implements Broker {
 
   /** Forgets channels nobody here listens to and whose history has expired, bounding memory. */
   private sweep(): void {
-    const now = this.now();
+    const now = Date.now();
     for (const [channel, state] of this.channels) {
       if (this.interest.has(channel)) continue;
       const newestExpiry = state.expiries[state.expiries.length - 1];

@@ -54,7 +54,10 @@ describe('config', () => {
   });
 
   it('maps SWITCHBOARD_ variables to camel-cased nested keys', () => {
-    const config = loadConfig(undefined, { SWITCHBOARD_ALLOW_FALLBACK_TRANSPORT: 'true', SWITCHBOARD_LOG__LEVEL: 'warn' });
+    const config = loadConfig(undefined, {
+      SWITCHBOARD_ALLOW_FALLBACK_TRANSPORT: 'true',
+      SWITCHBOARD_LOG__LEVEL: 'warn',
+    });
     assert.equal(config.allowFallbackTransport, true);
     assert.equal(config.log.level, 'warn');
   });
@@ -75,5 +78,20 @@ describe('config', () => {
     writeFileSync(file, '- 1\n- 2\n');
     const problems = problemsOf(() => loadConfig(file, {}));
     assert.match(problems[0] ?? '', /must hold a mapping/);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('documents every configuration key', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    const leaves = (value: unknown, prefix: string): string[] =>
+      typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length > 0
+        ? Object.entries(value).flatMap(([key, inner]) => leaves(inner, prefix ? `${prefix}.${key}` : key))
+        : [prefix];
+    const config = parseConfig({});
+    const keys = leaves({ ...config, defaultNamespace: {} }, '').filter((key) => key !== 'namespaces');
+    const namespaceKeys = leaves(config.defaultNamespace, '');
+    for (const key of [...keys, ...namespaceKeys]) assert.ok(doc.includes(`\`${key}\``), `${key} is documented`);
   });
 });

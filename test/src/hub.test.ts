@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeServerFrame, encodeData, ErrorCode, jsonCodec, msgpackCodec } from '@switchboard/protocol';
+import { decodeServerFrame, ErrorCode, encodeData, jsonCodec, msgpackCodec } from '@switchboard/protocol';
 import { HubError } from '../../src/errors.js';
 import { Hub, topicOf } from '../../src/hub.js';
 import { RecordingBroker, RecordingPublisher } from './support.js';

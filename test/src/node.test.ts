@@ -18,7 +18,9 @@ describe('node', () => {
   it('refuses to run on the pure-JS fallback unless allowed', () => {
     const fallback = { uws: loadUws().uws, native: false };
     assert.throws(() => new SwitchboardNode(parseConfig({ port: 0 }), silent, fallback), FallbackTransportRefused);
-    assert.doesNotThrow(() => new SwitchboardNode(parseConfig({ port: 0, allowFallbackTransport: true }), silent, fallback));
+    assert.doesNotThrow(
+      () => new SwitchboardNode(parseConfig({ port: 0, allowFallbackTransport: true }), silent, fallback),
+    );
   });
 
   it('fails to start on a port another hub holds instead of sharing it', async () => {

@@ -1,0 +1,23 @@
+/** A client publish on its way to the services. */
+export interface EgressMessage {
+  readonly channel: string;
+  /** The publication's data, JSON-encoded: services consume JSON. */
+  readonly json: string;
+  readonly connection: string;
+  readonly user?: string | undefined;
+  readonly timestamp: number;
+}
+
+/** Where a namespace's client publishes go; `send` settles only once the target accepted it (I4). */
+export interface Egress {
+  send(message: EgressMessage): Promise<void>;
+}
+
+/** Rejects when `promise` has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

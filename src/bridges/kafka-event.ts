@@ -1,0 +1,33 @@
+import { Channel, encodeData, namespaceOf } from '@switchboard/protocol';
+import type { KafkaMessage } from 'kafkajs';
+
+export type IngressEvent =
+  | { readonly ok: true; readonly channel: string; readonly data: Uint8Array }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Turns one Kafka message into a publication: the `channel` header, or else the key, names the
+ * channel, which must belong to the topic's namespace. The value is JSON by convention; a value
+ * that is not JSON is delivered as a string, and a missing one as null.
+ */
+export function ingressEvent(message: KafkaMessage, namespace: string): IngressEvent {
+  const header = message.headers?.channel;
+  const name = (Array.isArray(header) ? header[0] : header)?.toString() ?? message.key?.toString();
+  if (name === undefined) return { ok: false, reason: 'no channel header and no key' };
+  const channel = Channel.safeParse(name);
+  if (!channel.success) return { ok: false, reason: `invalid channel name ${JSON.stringify(name)}` };
+  if (namespaceOf(channel.data) !== namespace) {
+    return { ok: false, reason: `channel ${channel.data} is not in namespace ${namespace}` };
+  }
+  return { ok: true, channel: channel.data, data: encodeData(valueOf(message.value)) };
+}
+
+function valueOf(value: Buffer | null): unknown {
+  if (value === null) return null;
+  const text = value.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

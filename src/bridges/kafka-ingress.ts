@@ -1,0 +1,172 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Broker, HistoryOptions } from '../brokers/broker.js';
+import type { Logger } from '../log.js';
+import type { KafkaSettings } from './kafka-client.js';
+import { ingressEvent } from './kafka-event.js';
+
+/** A Kafka topic and the namespace (with its history settings) its events feed. */
+export interface IngressRoute {
+  readonly topic: string;
+  readonly namespace: string;
+  readonly history: HistoryOptions;
+}
+
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 2_000;
+
+/**
+ * Feeds Kafka events into the broker. Every hub joins one consumer group, so the cluster reads
+ * each event once; an offset is committed only after the broker accepted its event (I4), and the
+ * broker drops redeliveries by topic-partition and offset, so a rebalance duplicates nothing.
+ * Events of a partition are handed over one at a time, in order. kafkajs can stop fetching
+ * silently after broker restarts, or crash for good on some errors, so a watchdog restarts a
+ * consumer that crashed without restarting or stopped fetching.
+ */
+export class KafkaIngress {
+  private consumer: Consumer | undefined;
+  private joined = false;
+  private stopping = false;
+  private lastFetch = Date.now();
+  private restarting: Promise<void> | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private readonly routes: Map<string, IngressRoute>;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly settings: KafkaSettings,
+    routes: readonly IngressRoute[],
+    private readonly broker: Broker,
+    private readonly log: Logger,
+  ) {
+    this.routes = new Map(routes.map((route) => [route.topic, route]));
+  }
+
+  async start(): Promise<void> {
+    await this.run();
+    const stallMs = this.settings.stallTimeoutSeconds * 1000;
+    this.watchdog = setInterval(
+      () => {
+        if (!this.restarting && this.consumer && Date.now() - this.lastFetch > stallMs)
+          void this.restart('stopped fetching');
+      },
+      Math.min(5_000, stallMs / 2),
+    );
+    this.watchdog.unref();
+  }
+
+  /** Ready once the consumer joined its group; not while it is being restarted. */
+  isReady(): boolean {
+    return this.joined && !this.restarting;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.watchdog);
+    await this.restarting;
+    await this.consumer?.disconnect();
+  }
+
+  private async run(): Promise<void> {
+    const consumer = this.kafka.consumer({ groupId: this.settings.groupId, allowAutoTopicCreation: false });
+    this.consumer = consumer;
+    this.joined = false;
+    this.lastFetch = Date.now();
+    consumer.on(consumer.events.FETCH_START, () => {
+      this.lastFetch = Date.now();
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.joined = true;
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.joined = false;
+      this.log.warn({ err: payload.error.message, restart: payload.restart }, 'kafka consumer crashed');
+      if (!payload.restart) void this.restart('crashed without restarting');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...this.routes.keys()], fromBeginning: this.settings.fromBeginning });
+    await consumer.run({ eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
+  }
+
+  private restart(why: string): Promise<void> {
+    if (this.stopping || this.restarting) return this.restarting ?? Promise.resolve();
+    this.log.warn({ why }, 'restarting the kafka consumer');
+    this.restarting = (async () => {
+      for (let attempt = 1; !this.stopping; attempt++) {
+        try {
+          await this.consumer?.disconnect().catch(() => undefined);
+          await this.run();
+          return;
+        } catch (error) {
+          this.log.warn({ err: (error as Error).message, attempt }, 'kafka consumer restart failed');
+          await sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt));
+        }
+      }
+    })().finally(() => {
+      this.restarting = undefined;
+    });
+    return this.restarting;
+  }
+
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload) {
+    const route = this.routes.get(batch.topic);
+    if (!route) return;
+    const source = `${batch.topic}/${batch.partition}`;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      const handed = await this.handOver(
+        route,
+        source,
+        message,
+        () => isRunning() && !isStale() && !this.stopping,
+        heartbeat,
+      );
+      if (!handed) return;
+      resolveOffset(message.offset);
+      await commitOffsetsIfNecessary();
+    }
+    await heartbeat();
+  }
+
+  /**
+   * Publishes one event, waiting out broker outages (the partition stalls rather than skipping).
+   * Returns false when the consumer is stopping: the offset stays unresolved and is redelivered.
+   */
+  private async handOver(
+    route: IngressRoute,
+    source: string,
+    message: KafkaMessage,
+    active: () => boolean,
+    heartbeat: () => Promise<void>,
+  ): Promise<boolean> {
+    const event = ingressEvent(message, route.namespace);
+    if (!event.ok) {
+      this.log.warn(
+        { source, offset: message.offset, reason: event.reason },
+        'skipped a kafka event that names no valid channel',
+      );
+      return true;
+    }
+    const idempotency = { source, sequence: Number(message.offset) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.broker.publish(event.channel, event.data, route.history, idempotency);
+        return true;
+      } catch (error) {
+        if (!active()) return false;
+        if (attempt === 1)
+          this.log.warn({ err: (error as Error).message, source }, 'broker refused a kafka event; retrying');
+        await sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt));
+        await heartbeat().catch(() => undefined);
+      }
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,62 @@
+/**
+ * Lua run atomically inside Redis, so that position assignment, history append and fan-out of
+ * one publication can never interleave with another publication of the same channel (I3).
+ * KEYS are the channel's meta hash and history stream; both carry the channel in a hash tag, so
+ * they share a cluster slot. Meta fields: `e` epoch, `o` last offset, `k:<source>` last
+ * idempotency sequence per source (e.g. a Kafka topic-partition).
+ */
+
+/** Makes sure a channel has an epoch; a missing meta hash means its history is gone too. */
+const ENSURE_EPOCH = `
+local epoch = redis.call('HGET', KEYS[1], 'e')
+if not epoch then
+  epoch = ARGV_EPOCH
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
+end
+`;
+
+/**
+ * ARGV: 1 pub/sub channel, 2 data, 3 history size, 4 history ttl ms, 5 epoch candidate,
+ * 6 meta ttl seconds, 7 idempotency field ('' for none), 8 idempotency sequence.
+ * Returns {epoch, offset, duplicate(0|1)}.
+ */
+export const PUBLISH_SCRIPT = `${ENSURE_EPOCH.replace('ARGV_EPOCH', 'ARGV[5]')}
+if ARGV[7] ~= '' then
+  local seen = tonumber(redis.call('HGET', KEYS[1], ARGV[7]) or '-1')
+  if tonumber(ARGV[8]) <= seen then
+    return {epoch, tonumber(redis.call('HGET', KEYS[1], 'o')), 1}
+  end
+  redis.call('HSET', KEYS[1], ARGV[7], ARGV[8])
+end
+local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
+local size = tonumber(ARGV[3])
+if size > 0 then
+  local now = redis.call('TIME')
+  local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  redis.call('XADD', KEYS[2], 'MAXLEN', size, string.format('0-%d', offset), 'd', ARGV[2], 'x', string.format('%d', ms + tonumber(ARGV[4])))
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('PUBLISH', ARGV[1], epoch .. string.format(':%d:', offset) .. ARGV[2])
+return {epoch, offset, 0}
+`;
+
+/** ARGV: 1 epoch candidate, 2 meta ttl seconds. Returns {epoch, offset}. */
+export const POSITION_SCRIPT = `${ENSURE_EPOCH.replace('ARGV_EPOCH', 'ARGV[1]')}
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return {epoch, tonumber(redis.call('HGET', KEYS[1], 'o'))}
+`;
+
+/**
+ * ARGV: 1 epoch candidate, 2 meta ttl seconds, 3 first offset wanted, 4 max entries.
+ * Returns {epoch, top offset, now ms, entries} where entries are XRANGE replies from offset
+ * ARGV[3] on, each with fields d (data) and x (expiry ms).
+ */
+export const HISTORY_SCRIPT = `${ENSURE_EPOCH.replace('ARGV_EPOCH', 'ARGV[1]')}
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local entries = redis.call('XRANGE', KEYS[2], '0-' .. ARGV[3], '+', 'COUNT', ARGV[4])
+return {epoch, tonumber(redis.call('HGET', KEYS[1], 'o')), ms, entries}
+`;

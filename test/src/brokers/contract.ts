@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { decodeData, encodeData } from '@switchboard/protocol';
+import type { Broker, Publication } from '../../../src/brokers/broker.js';
+import { waitFor } from '../../support/wait.js';
+
+const history = { size: 3, ttlMs: 60_000 };
+let unique = 0;
+/** A channel name no other test of the run uses, so suites can share one Redis. */
+const fresh = (name: string) => `${name}-${process.pid}-${++unique}`;
+
+/** What every Broker must do, whatever backs it. */
+export function brokerContract(name: string, create: () => Promise<Broker>): void {
+  describe(`${name} broker contract`, () => {
+    let broker: Broker;
+    const delivered: Publication[] = [];
+    before(async () => {
+      broker = await create();
+      await broker.start({ onPublication: (p) => delivered.push(p) });
+    });
+    after(() => broker.close());
+
+    it('is ready once started', () => {
+      assert.equal(broker.isReady(), true);
+    });
+
+    it('gives each publication of a channel the next offset within one epoch', async () => {
+      const c = fresh('c');
+      const a = await broker.publish(c, encodeData(1), history);
+      const b = await broker.publish(c, encodeData(2), history);
+      assert.equal(a.off, 1);
+      assert.equal(b.off, 2);
+      assert.equal(a.ep, b.ep);
+      assert.deepEqual(await broker.position(c), b);
+      assert.equal((await broker.publish(fresh('d'), encodeData(3), history)).off, 1);
+    });
+
+    it('reports offset 0 and a stable epoch for a channel without publications', async () => {
+      const c = fresh('empty');
+      const before = await broker.position(c);
+      assert.equal(before.off, 0);
+      const first = await broker.publish(c, encodeData(1), history);
+      assert.deepEqual(first, { ep: before.ep, off: 1 });
+    });
+
+    it('delivers exactly the subscribed channels, in order, with data intact', async () => {
+      const wanted = fresh('wanted');
+      const unwanted = fresh('unwanted');
+      await broker.subscribe([wanted]);
+      for (let i = 1; i <= 5; i++) await broker.publish(wanted, encodeData({ i }), history);
+      await broker.publish(unwanted, encodeData(0), history);
+      await waitFor(() => delivered.filter((p) => p.channel === wanted).length === 5, 'five deliveries');
+      const got = delivered.filter((p) => p.channel === wanted);
+      assert.deepEqual(
+        got.map((p) => [p.position?.off, decodeData(p.data)]),
+        [1, 2, 3, 4, 5].map((i) => [i, { i }]),
+      );
+      await broker.unsubscribe([wanted]);
+      await broker.publish(wanted, encodeData(6), history);
+      await broker.subscribe([unwanted]);
+      await broker.publish(unwanted, encodeData(7), history);
+      await waitFor(() => delivered.some((p) => p.channel === unwanted), 'the resubscribed channel');
+      assert.equal(delivered.filter((p) => p.channel === wanted).length, 5, 'nothing after unsubscribe');
+      await broker.unsubscribe([unwanted]);
+    });
+
+    it('replays exactly the publications after a position still in history', async () => {
+      const c = fresh('replay');
+      for (let i = 1; i <= 5; i++) await broker.publish(c, encodeData(i), history);
+      const { ep } = await broker.position(c);
+      const result = await broker.history(c, { since: { ep, off: 3 }, limit: 100 });
+      assert.ok(result.recoverable);
+      assert.deepEqual(
+        result.publications.map((p) => [p.position.off, decodeData(p.data)]),
+        [
+          [4, 4],
+          [5, 5],
+        ],
+      );
+      const none = await broker.history(c, { since: { ep, off: 5 }, limit: 100 });
+      assert.ok(none.recoverable && none.publications.length === 0);
+    });
+
+    it('reports positions it can no longer reach, and why', async () => {
+      const c = fresh('lost');
+      for (let i = 1; i <= 5; i++) await broker.publish(c, encodeData(i), history);
+      const { ep } = await broker.position(c);
+      const reason = async (since: { ep: string; off: number }, limit = 100) => {
+        const result = await broker.history(c, { since, limit });
+        assert.deepEqual(result.top, { ep, off: 5 });
+        return result.recoverable ? 'recoverable' : result.reason;
+      };
+      assert.equal(await reason({ ep, off: 1 }), 'trimmed');
+      assert.equal(await reason({ ep: 'other', off: 4 }), 'epoch_changed');
+      assert.equal(await reason({ ep, off: 9 }), 'ahead_of_stream');
+      assert.equal(await reason({ ep, off: 2 }, 1), 'too_many_missed');
+      assert.equal(await reason({ ep, off: 2 }), 'recoverable');
+    });
+
+    it('keeps no history when the size is 0, yet keeps offsets contiguous', async () => {
+      const c = fresh('nohistory');
+      await broker.publish(c, encodeData(1), { size: 0, ttlMs: 1000 });
+      const second = await broker.publish(c, encodeData(2), { size: 0, ttlMs: 1000 });
+      assert.equal(second.off, 2);
+      const result = await broker.history(c, { since: { ep: second.ep, off: 1 }, limit: 100 });
+      assert.equal(result.recoverable ? 'recoverable' : result.reason, 'trimmed');
+    });
+
+    it('drops a publication whose idempotency sequence it has already seen from that source', async () => {
+      const c = fresh('idem');
+      const first = await broker.publish(c, encodeData('a'), history, { source: 'orders/0', sequence: 10 });
+      const again = await broker.publish(c, encodeData('a'), history, { source: 'orders/0', sequence: 10 });
+      const older = await broker.publish(c, encodeData('z'), history, { source: 'orders/0', sequence: 9 });
+      const otherSource = await broker.publish(c, encodeData('b'), history, { source: 'orders/1', sequence: 10 });
+      const next = await broker.publish(c, encodeData('c'), history, { source: 'orders/0', sequence: 11 });
+      assert.deepEqual(
+        [first, again, older, otherSource, next].map((p) => p.off),
+        [1, 1, 1, 2, 3],
+      );
+      const replay = await broker.history(c, { since: { ep: first.ep, off: 0 }, limit: 10 });
+      assert.ok(replay.recoverable);
+      assert.deepEqual(
+        replay.publications.map((p) => decodeData(p.data)),
+        ['a', 'b', 'c'],
+      );
+    });
+
+    it('treats expired history as trimmed', async () => {
+      const c = fresh('expiry');
+      await broker.publish(c, encodeData(1), { size: 10, ttlMs: 30 });
+      const second = await broker.publish(c, encodeData(2), { size: 10, ttlMs: 30 });
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      const result = await broker.history(c, { since: { ep: second.ep, off: 1 }, limit: 100 });
+      assert.ok(!result.recoverable, 'expired history is not replayed');
+    });
+  });
+}

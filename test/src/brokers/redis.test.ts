@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { decodeData, encodeData } from '@switchboard/protocol';
+import { Redis } from 'ioredis';
+import type { Publication } from '../../../src/brokers/broker.js';
+import { RedisBroker } from '../../../src/brokers/redis.js';
+import { createLogger } from '../../../src/log.js';
+import { type RedisService, startRedis } from '../../services/index.js';
+import { waitFor } from '../../support/wait.js';
+import { brokerContract } from './contract.js';
+
+const log = createLogger('silent');
+const history = { size: 10, ttlMs: 60_000 };
+const settings = (url: string) => ({ url, prefix: 'sb:', positionTtlSeconds: 3600 });
+
+describe('redis broker', () => {
+  let redis: RedisService;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(() => redis.destroy());
+
+  brokerContract('redis', async () => new RedisBroker(settings(redis.url), log));
+
+  describe('against a real redis-server', () => {
+    let broker: RedisBroker;
+    let client: Redis;
+    const delivered: Publication[] = [];
+    before(async () => {
+      broker = new RedisBroker(settings(redis.url), log);
+      await broker.start({ onPublication: (p) => delivered.push(p) });
+      client = new Redis(redis.url);
+    });
+    after(async () => {
+      await broker.close();
+      client.disconnect();
+    });
+
+    it('delivers a plain PUBLISH <prefix><channel> from any client live, without a position', async () => {
+      await broker.subscribe(['raw:1']);
+      await client.publish('sb:raw:1', '{"from":"redis-cli"}');
+      await client.publish('sb:raw:1', 'not json');
+      await waitFor(() => delivered.filter((p) => p.channel === 'raw:1').length === 2, 'two raw deliveries');
+      const [json, text] = delivered.filter((p) => p.channel === 'raw:1');
+      assert.equal(json?.position, undefined);
+      assert.deepEqual(decodeData(json?.data ?? new Uint8Array()), { from: 'redis-cli' });
+      assert.equal(decodeData(text?.data ?? new Uint8Array()), 'not json');
+    });
+
+    it('keeps one channel contiguous under concurrent publishers', async () => {
+      const publishers = [broker, new RedisBroker(settings(redis.url), log)];
+      await publishers[1]?.start({ onPublication: () => undefined });
+      const positions = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => publishers[i % 2]?.publish('busy', encodeData(i), history)),
+      );
+      const offsets = positions.map((p) => p?.off ?? 0).sort((a, b) => a - b);
+      assert.deepEqual(
+        offsets,
+        Array.from({ length: 200 }, (_, i) => i + 1),
+      );
+      await publishers[1]?.close();
+    });
+  });
+
+  describe('when Redis goes away', () => {
+    it('reports not ready and fails publishes fast, then recovers with a new epoch', async () => {
+      const own = await startRedis();
+      const broker = new RedisBroker(settings(own.url), log);
+      const delivered: Publication[] = [];
+      await broker.start({ onPublication: (p) => delivered.push(p) });
+      await broker.subscribe(['r']);
+      const before = await broker.publish('r', encodeData(1), history);
+      await own.kill9();
+      await waitFor(() => !broker.isReady(), 'not ready');
+      await assert.rejects(broker.publish('r', encodeData(2), history));
+      await own.start();
+      await waitFor(() => broker.isReady(), 'ready again', 10_000);
+      const after = await broker.publish('r', encodeData(3), history);
+      assert.notEqual(after.ep, before.ep, 'history was lost, so the epoch changed');
+      assert.equal(after.off, 1);
+      await waitFor(() => delivered.some((p) => p.position?.ep === after.ep), 'delivery after resubscribe', 10_000);
+      await broker.close();
+      await own.destroy();
+    });
+  });
+});
