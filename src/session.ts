@@ -35,7 +35,7 @@ export class Session {
   ) {
     this.codec = codecs[socket.format];
     this.connectTimer = setTimeout(
-      () => this.close(CloseCode.AUTH_TIMEOUT, 'no connect frame in time'),
+      () => this.close(CloseCode.CONNECT_TIMEOUT, 'no connect frame in time'),
       node.config.limits.connectTimeoutSeconds * 1000,
     );
   }

@@ -17,13 +17,16 @@ export interface Codec {
 }
 
 /** Standard msgpack (no msgpackr records or extensions) so that any msgpack decoder reads it. */
+// `skipValues` is honoured by msgpackr 2 but missing from its typings.
 const packr = new Packr({
   useRecords: false,
   moreTypes: false,
   variableMapSize: true,
   int64AsType: 'number',
   mapsAsObjects: true,
-});
+  // Without this, undefined values become a msgpackr-only extension other decoders cannot read.
+  skipValues: [undefined],
+} as ConstructorParameters<typeof Packr>[0]);
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -57,7 +60,13 @@ function decodeWith<S extends z.ZodType>(schema: S, codec: Codec, bytes: Uint8Ar
   } catch (error) {
     return { kind: 'unparseable', reason: error instanceof Error ? error.message : String(error) };
   }
-  const result = schema.safeParse(value);
+  let result: z.ZodSafeParseResult<z.infer<S>>;
+  try {
+    result = schema.safeParse(value);
+  } catch {
+    // Defence in depth: no input may make a decoder throw into the transport's callback.
+    return { kind: 'invalid', id: requestIdOf(value), reason: 'frame could not be validated' };
+  }
   if (result.success) return { kind: 'frame', frame: result.data };
   return { kind: 'invalid', id: requestIdOf(value), reason: describeIssues(result.error) };
 }

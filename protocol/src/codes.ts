@@ -43,9 +43,10 @@ export const CloseCode = {
   TOO_MANY_REQUESTS: 4003,
   TOKEN_EXPIRED: 4004,
   CONNECTION_LIMIT: 4005,
+  /** No connect frame in time: a slow client (a throttled tab, a slow token fetch) may try again. */
+  CONNECT_TIMEOUT: 4006,
   MALFORMED_FRAME: 4500,
   UNAUTHORIZED: 4501,
-  AUTH_TIMEOUT: 4502,
   FORBIDDEN: 4503,
   FRAME_TOO_LARGE: 1009,
 } as const;

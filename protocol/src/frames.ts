@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CHANNEL_MAX_LENGTH, isValidChannel } from './channel.js';
+import { dataProblem } from './data.js';
 
 /**
  * Protocol v1 frames: the single source of truth for the wire format, shared by hub and SDK.
@@ -18,8 +19,11 @@ export const Position = z.object({
 });
 export type Position = z.infer<typeof Position>;
 
-/** Payload data is any JSON-compatible value; the hub never interprets it. */
-export const Data = z.json();
+/** Payload data is any JSON value within the limits of dataProblem; the hub never interprets it. */
+export const Data = z.unknown().superRefine((value, context) => {
+  const problem = dataProblem(value);
+  if (problem) context.addIssue({ code: 'custom', message: problem, abort: true });
+});
 
 const Token = z.string().min(1).max(16_384);
 
@@ -64,6 +68,8 @@ export const ConnectResult = z.object({
   v: z.number().int(),
   /** Seconds between the client's pings when idle; the hub closes sockets silent for longer. */
   ping: z.number().int().positive(),
+  /** Largest frame, in bytes, the hub accepts; a client should refuse to send larger ones. */
+  maxFrame: z.number().int().positive(),
   /** Unix milliseconds at which the connection's credentials expire, if they do. */
   exp: z.number().int().optional(),
 });

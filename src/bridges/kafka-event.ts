@@ -1,5 +1,6 @@
 import { Channel, encodeData, namespaceOf } from '@switchboard/protocol';
 import type { KafkaMessage } from 'kafkajs';
+import { dataFromText } from '../payload.js';
 
 export type IngressEvent =
   | { readonly ok: true; readonly channel: string; readonly data: Uint8Array }
@@ -7,8 +8,8 @@ export type IngressEvent =
 
 /**
  * Turns one Kafka message into a publication: the `channel` header, or else the key, names the
- * channel, which must belong to the topic's namespace. The value is JSON by convention; a value
- * that is not JSON is delivered as a string, and a missing one as null.
+ * channel, which must belong to the topic's namespace. The value becomes data as dataFromText
+ * says; a missing value is null.
  */
 export function ingressEvent(message: KafkaMessage, namespace: string): IngressEvent {
   const header = message.headers?.channel;
@@ -19,15 +20,6 @@ export function ingressEvent(message: KafkaMessage, namespace: string): IngressE
   if (namespaceOf(channel.data) !== namespace) {
     return { ok: false, reason: `channel ${channel.data} is not in namespace ${namespace}` };
   }
-  return { ok: true, channel: channel.data, data: encodeData(valueOf(message.value)) };
-}
-
-function valueOf(value: Buffer | null): unknown {
-  if (value === null) return null;
-  const text = value.toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+  const data = message.value === null ? encodeData(null) : dataFromText(message.value.toString('utf8'));
+  return { ok: true, channel: channel.data, data };
 }

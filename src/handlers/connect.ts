@@ -9,6 +9,7 @@ export const connect: Handler<ConnectRequest> = async (session) => {
     client: session.id,
     v: PROTOCOL_VERSION,
     ping: session.node.config.clientPingSeconds,
+    maxFrame: session.node.config.limits.maxFrameBytes,
   };
   return result;
 };

@@ -13,35 +13,40 @@ import { HttpPublishBody } from './schemas.js';
 export function handlePublish(node: NodeContext) {
   return (res: HttpResponse): void => {
     trackAbort(res);
-    void readBody(res, node.config.limits.maxHttpBodyBytes).then(async (read) => {
-      if (!read.ok) {
-        if (read.tooLarge)
-          respondError(res, '413 Payload Too Large', `body over ${node.config.limits.maxHttpBodyBytes} bytes`);
-        return;
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(read.body.toString('utf8'));
-      } catch {
-        return respondError(res, '400 Bad Request', 'body is not valid JSON');
-      }
-      const parsed = HttpPublishBody.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-        return respondError(res, '400 Bad Request', `${where}${issue?.message ?? 'invalid body'}`);
-      }
-      const { channel, data } = parsed.data;
-      try {
-        const namespace = node.namespaces.of(channel);
-        if (!node.broker.isReady()) return respondError(res, '503 Service Unavailable', 'broker is not available');
-        const position = await node.broker.publish(channel, encodeData(data), namespace.history);
-        respondJson(res, '200 OK', { epoch: position.ep, offset: position.off });
-      } catch (error) {
-        if (error instanceof HubError) return respondError(res, '400 Bad Request', error.message);
-        node.log.error({ err: error }, 'http publish failed');
-        respondError(res, '503 Service Unavailable', 'broker is not available');
-      }
-    });
+    void readBody(res, node.config.limits.maxHttpBodyBytes)
+      .then(async (read) => {
+        if (!read.ok) {
+          if (read.tooLarge)
+            respondError(res, '413 Payload Too Large', `body over ${node.config.limits.maxHttpBodyBytes} bytes`);
+          return;
+        }
+        let json: unknown;
+        try {
+          json = JSON.parse(read.body.toString('utf8'));
+        } catch {
+          return respondError(res, '400 Bad Request', 'body is not valid JSON');
+        }
+        const parsed = HttpPublishBody.safeParse(json);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+          return respondError(res, '400 Bad Request', `${where}${issue?.message ?? 'invalid body'}`);
+        }
+        const { channel, data } = parsed.data;
+        try {
+          const namespace = node.namespaces.of(channel);
+          if (!node.broker.isReady()) return respondError(res, '503 Service Unavailable', 'broker is not available');
+          const position = await node.broker.publish(channel, encodeData(data), namespace.history);
+          respondJson(res, '200 OK', { epoch: position.ep, offset: position.off });
+        } catch (error) {
+          if (error instanceof HubError) return respondError(res, '400 Bad Request', error.message);
+          node.log.error({ err: error }, 'http publish failed');
+          respondError(res, '503 Service Unavailable', 'broker is not available');
+        }
+      })
+      .catch((error: unknown) => {
+        node.log.error({ err: error }, 'http publish handling failed');
+        respondError(res, '500 Internal Server Error', 'internal error');
+      });
   };
 }

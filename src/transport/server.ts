@@ -7,7 +7,7 @@ import type {
   us_socket_context_t,
   WebSocket,
 } from 'uWebSockets.js';
-import { negotiateSubprotocol, SUBPROTOCOLS, type WireFormat } from '@switchboard/protocol';
+import { CloseCode, negotiateSubprotocol, SUBPROTOCOLS, type WireFormat } from '@switchboard/protocol';
 import type { NodeContext } from '../context.js';
 import { handleHealth, handleReady } from '../http/health.js';
 import { handlePublish } from '../http/publish.js';
@@ -97,7 +97,14 @@ export class Server {
         hooks.onSession(session);
       },
       message: (ws, message) => {
-        ws.getUserData().session?.onMessage(new Uint8Array(message));
+        const session = ws.getUserData().session;
+        try {
+          session?.onMessage(new Uint8Array(message));
+        } catch (error) {
+          // Nothing a client sends may take the hub down; this one socket pays for it.
+          node.log.error({ err: error, session: session?.id }, 'frame handling failed');
+          session?.close(CloseCode.INTERNAL, 'internal error');
+        }
       },
       close: (ws, code) => {
         const session = ws.getUserData().session;

@@ -51,9 +51,9 @@ describe('session', () => {
     assert.equal((await client.waitClosed()).code, CloseCode.MALFORMED_FRAME);
   });
 
-  it('closes a socket that never sends connect with 4502', async () => {
+  it('closes a socket that never sends connect with 4006', async () => {
     const client = await RawClient.open(hub.url);
-    assert.equal((await client.waitClosed()).code, CloseCode.AUTH_TIMEOUT);
+    assert.equal((await client.waitClosed()).code, CloseCode.CONNECT_TIMEOUT);
   });
 
   it('refuses a duplicate subscription with 105 and the one over the limit with 106', async () => {
