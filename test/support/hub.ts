@@ -2,6 +2,7 @@ import { type Config, parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { SwitchboardNode } from '../../src/node.js';
 import { WS_PATH } from '../../src/transport/server.js';
+import { freePort } from '../services/ports.js';
 
 export interface TestHub {
   readonly node: SwitchboardNode;
@@ -13,20 +14,28 @@ export interface TestHub {
   stop(): Promise<void>;
 }
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: NonNullable<T[K]> extends readonly unknown[]
+    ? T[K]
+    : NonNullable<T[K]> extends object
+      ? DeepPartial<NonNullable<T[K]>>
+      : T[K];
+};
 
 /** Starts a real hub in this process on a free loopback port (memory broker unless overridden). */
 export async function startHub(overrides: DeepPartial<Config> = {}): Promise<TestHub> {
+  // An explicit port, never 0: Linux refuses to rebind an auto-assigned port while connections
+  // to it linger in TIME_WAIT, and tests restart hubs on the same port.
+  const port = overrides.port ?? (await freePort());
   const config = parseConfig({
     host: '127.0.0.1',
-    port: 0,
     log: { level: 'silent' },
     shutdownGraceSeconds: 0,
     ...overrides,
+    port,
   });
   const node = new SwitchboardNode(config, createLogger(config.log.level, 2));
   await node.start();
-  const port = node.port;
   return {
     node,
     port,

@@ -5,8 +5,8 @@ import {
   type ErrorReply,
   type OkReply,
   type PublicationPush,
-  SUBPROTOCOLS,
   type ServerFrame,
+  SUBPROTOCOLS,
   type WireFormat,
 } from '@switchboard/protocol';
 import WebSocket from 'ws';
@@ -26,7 +26,8 @@ export class RawClient {
     readonly codec: Codec,
   ) {
     ws.on('message', (data: ArrayBuffer | Buffer) => {
-      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.length);
+      const bytes =
+        data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.length);
       const decoded = decodeServerFrame(codec, bytes);
       if (decoded.kind !== 'frame') throw new Error(`hub sent an undecodable frame: ${decoded.reason}`);
       this.frames.push(decoded.frame);
@@ -66,10 +67,13 @@ export class RawClient {
     const id = this.nextId++;
     this.send({ ...frame, id });
     let reply: OkReply | ErrorReply | undefined;
-    await waitFor(() => {
-      reply = this.frames.find((f): f is OkReply | ErrorReply => (f.t === 'ok' || f.t === 'err') && f.id === id);
-      return reply !== undefined || this.closed !== undefined;
-    }, `reply to ${JSON.stringify(frame)}`);
+    await waitFor(
+      () => {
+        reply = this.frames.find((f): f is OkReply | ErrorReply => (f.t === 'ok' || f.t === 'err') && f.id === id);
+        return reply !== undefined || this.closed !== undefined;
+      },
+      `reply to ${JSON.stringify(frame)}`,
+    );
     if (!reply) throw new Error(`socket closed before the reply: ${JSON.stringify(this.closed)}`);
     return reply;
   }
@@ -82,7 +86,9 @@ export class RawClient {
   }
 
   publications(channel?: string): PublicationPush[] {
-    return this.frames.filter((f): f is PublicationPush => f.t === 'msg' && (channel === undefined || f.ch === channel));
+    return this.frames.filter(
+      (f): f is PublicationPush => f.t === 'msg' && (channel === undefined || f.ch === channel),
+    );
   }
 
   async waitClosed(): Promise<{ code: number; reason: string }> {

@@ -1,0 +1,82 @@
+import { Emitter } from './emitter.js';
+import { ClientErrorCode, SwitchboardError } from './errors.js';
+import type {
+  Publication,
+  SubscribedEvent,
+  SubscriptionEvents,
+  SubscriptionState,
+  UnsubscribedEvent,
+} from './types.js';
+
+/**
+ * One caller's handle on a channel. Many handles of one channel share the client's single wire
+ * subscription; releasing a handle affects no other.
+ */
+export class Subscription extends Emitter<SubscriptionEvents> {
+  /** Settles once: resolved by the first successful subscription, rejected if none can be made. */
+  readonly ready: Promise<void>;
+  private current: SubscriptionState = 'subscribing';
+  private resolveReady!: () => void;
+  private rejectReady!: (error: SwitchboardError) => void;
+
+  /** @internal Made by `Client.subscribe`. */
+  constructor(
+    readonly channel: string,
+    private readonly release: (subscription: Subscription) => void,
+  ) {
+    super();
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    // Callers that only listen to events need not handle `ready`; Node would otherwise report
+    // its rejection as unhandled.
+    this.ready.catch(() => {});
+  }
+
+  get state(): SubscriptionState {
+    return this.current;
+  }
+
+  /** Releases this handle; the wire subscription ends with the channel's last handle. */
+  unsubscribe(): void {
+    if (this.current === 'unsubscribed') return;
+    this.current = 'unsubscribed';
+    this.rejectReady(new SwitchboardError(ClientErrorCode.UNSUBSCRIBED, `unsubscribed from ${this.channel}`, false));
+    this.release(this);
+  }
+
+  /** @internal */
+  subscribed(event: SubscribedEvent): void {
+    if (this.current === 'unsubscribed') return;
+    this.current = 'subscribed';
+    this.resolveReady();
+    this.emit('subscribed', event);
+  }
+
+  /** @internal */
+  deliver(publication: Publication): void {
+    if (this.current === 'subscribed') this.emit('publication', publication);
+  }
+
+  /** @internal The connection dropped; the client resubscribes when it is back. */
+  resubscribing(): void {
+    if (this.current === 'subscribed') this.current = 'subscribing';
+  }
+
+  /** @internal A temporary failure: the client retries. */
+  failed(error: SwitchboardError): void {
+    if (this.current !== 'unsubscribed') this.emit('error', error);
+  }
+
+  /**
+   * @internal The subscription ended without the caller asking: `event` says why when the hub
+   * ended it; without it the client was closed.
+   */
+  ended(error: SwitchboardError, event?: UnsubscribedEvent): void {
+    if (this.current === 'unsubscribed') return;
+    this.current = 'unsubscribed';
+    this.rejectReady(error);
+    if (event) this.emit('unsubscribed', event);
+  }
+}

@@ -1,0 +1,105 @@
+import type { ConnectResult, Position, PublishResult, WireFormat } from '@switchboard/protocol';
+import type { SwitchboardError } from './errors.js';
+
+export type { ConnectResult, Position, PublishResult, WireFormat };
+
+/**
+ * A function-typed property that is checked bivariantly, so that the handler properties of both
+ * the DOM WebSocket and the `ws` package (whose event types differ) satisfy `WebSocketLike`.
+ */
+type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
+
+/** The part of the WebSocket API the client uses: the browser's, or a compatible one like `ws`. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly protocol: string;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ readonly data: unknown }> | null;
+  onclose: Handler<{ readonly code: number; readonly reason: string }> | null;
+  onerror: Handler<unknown> | null;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+export interface BackoffOptions {
+  /** Cap of the first reconnect delay, doubled per failed attempt. Default 200. */
+  readonly initialMs?: number;
+  /** Largest cap. Default 10 000. */
+  readonly maxMs?: number;
+}
+
+export interface ClientOptions {
+  /** The WebSocket implementation. Default: `globalThis.WebSocket` (in Node 20, pass the `ws` package). */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Wire format. Default `'msgpack'`; `'json'` sends readable text frames for debugging. */
+  readonly format?: WireFormat;
+  /** Sent in the connect frame; a function is called again before every (re)connect. */
+  readonly token?: string | (() => string | Promise<string>);
+  /** Client name and version, sent in the connect frame (at most 64 characters each). */
+  readonly name?: string;
+  readonly version?: string;
+  readonly backoff?: BackoffOptions;
+  /** How long a request waits for its reply, including a publish waiting for a connection. Default 10 000. */
+  readonly requestTimeoutMs?: number;
+}
+
+export type ClientState = 'idle' | 'connecting' | 'connected' | 'closed';
+
+export interface DisconnectedEvent {
+  /** The WebSocket close code (1006 when the connection failed without one). */
+  readonly code: number;
+  readonly reason: string;
+  /** Whether the client will reconnect. */
+  readonly reconnect: boolean;
+}
+
+export interface ClientEvents {
+  state: ClientState;
+  connected: ConnectResult;
+  disconnected: DisconnectedEvent;
+  error: SwitchboardError;
+}
+
+export interface SubscribeOptions {
+  /**
+   * Resume after this position. Only used when this handle makes the channel's wire
+   * subscription; a channel already subscribed on this client continues where it is.
+   */
+  readonly since?: Position;
+}
+
+export type SubscriptionState = 'subscribing' | 'subscribed' | 'unsubscribed';
+
+export interface Publication {
+  readonly channel: string;
+  /** Absent for live-only publications (e.g. a raw Redis PUBLISH), which cannot be resumed from. */
+  readonly position?: Position;
+  readonly data: unknown;
+}
+
+export interface SubscribedEvent {
+  /** The channel's position when the subscription was made. */
+  readonly position: Position;
+  /** Present when the client asked to resume: whether every missed publication follows. */
+  readonly recovered?: boolean;
+  /** Why the missed publications could not be recovered, when `recovered` is false. */
+  readonly reason?: string;
+}
+
+export interface UnsubscribedEvent {
+  /**
+   * The hub's ErrorCode, the WebSocket close code when the hub closed the client for good, or a
+   * ClientErrorCode when the client gave up on its own.
+   */
+  readonly code: SwitchboardError['code'];
+  readonly reason: string;
+}
+
+export interface SubscriptionEvents {
+  publication: Publication;
+  subscribed: SubscribedEvent;
+  unsubscribed: UnsubscribedEvent;
+  error: SwitchboardError;
+}
