@@ -1,0 +1,48 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { SwitchboardNode } from '../node.js';
+import { UsageError } from './usage.js';
+
+const USAGE = `Usage: switchboard serve [--config FILE]
+
+Runs a hub. Without a config file it listens on 0.0.0.0:8080 with the embedded in-memory broker.
+  --config FILE   YAML or JSON configuration (default: $SWITCHBOARD_CONFIG)
+Environment: PORT, HOST, and SWITCHBOARD_<KEY>__<SUBKEY>=value for any configuration key
+(e.g. SWITCHBOARD_LIMITS__MAX_FRAME_BYTES=1024). Invalid configuration exits with code 2.`;
+
+export async function serve(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(values.config ?? process.env.SWITCHBOARD_CONFIG);
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new UsageError(error.message, 'Configuration keys are listed in docs/configuration.md.');
+    throw error;
+  }
+  const log = createLogger(config.log.level);
+  const node = new SwitchboardNode(config, log);
+  await node.start();
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping');
+      node.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'unclean stop');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
