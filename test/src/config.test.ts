@@ -67,6 +67,23 @@ describe('config', () => {
     assert.match(problems[0] ?? '', /^port: /);
   });
 
+  it('refuses Kafka ingress or egress without the kafka settings, naming the namespace key', () => {
+    const problems = problemsOf(() => parseConfig({ namespaces: { orders: { kafkaIngress: { topic: 'orders' } } } }));
+    assert.deepEqual(problems, ['namespaces.orders.kafkaIngress: needs the top-level kafka settings']);
+  });
+
+  it('refuses a Redis egress without a url unless the broker is Redis', () => {
+    const egress = { type: 'redis-stream', stream: 'out' };
+    const problems = problemsOf(() => parseConfig({ namespaces: { chat: { egress } } }));
+    assert.deepEqual(problems, ['namespaces.chat.egress.url: required unless the broker is redis']);
+    assert.doesNotThrow(() => parseConfig({ broker: { type: 'redis' }, namespaces: { chat: { egress } } }));
+  });
+
+  it('names the broker key of a malformed Redis URL', () => {
+    const problems = problemsOf(() => parseConfig({ broker: { type: 'redis', url: 'http://x' } }));
+    assert.match(problems[0] ?? '', /^broker\.url: must be a redis:\/\/ or rediss:\/\/ URL/);
+  });
+
   it('reports a missing or unreadable file', () => {
     const problems = problemsOf(() => loadConfig('/nonexistent/hub.yaml', {}));
     assert.match(problems[0] ?? '', /config file \/nonexistent\/hub\.yaml/);

@@ -1,0 +1,144 @@
+import type { Position } from '@switchboard/protocol';
+import { Redis, type RedisOptions } from 'ioredis';
+import { z } from 'zod';
+import type { HistoryOptions, HistoryQuery, HistoryResult, Idempotency, PositionedPublication } from './broker.js';
+import { newEpoch } from './epoch.js';
+import { RedisKeys } from './redis-keys.js';
+import { HISTORY_SCRIPT, POSITION_SCRIPT, PUBLISH_SCRIPT } from './redis-scripts.js';
+
+export interface RedisStoreSettings {
+  readonly url: string;
+  readonly prefix: string;
+  /** How long a channel's epoch and offset outlive its last publication. */
+  readonly positionTtlSeconds: number;
+}
+
+/** Fail fast while Redis is away: callers turn the error into a temporary error code. */
+export const FAIL_FAST: RedisOptions = {
+  lazyConnect: true,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+};
+
+const PublishReply = z.tuple([z.string(), z.number().int(), z.number().int()]);
+const PositionReply = z.tuple([z.string(), z.number().int()]);
+const HistoryEntry = z.tuple([z.instanceof(Buffer), z.array(z.instanceof(Buffer))]);
+const HistoryReply = z.tuple([z.instanceof(Buffer), z.number().int(), z.number().int(), z.array(HistoryEntry)]);
+
+type ScriptCall = (...args: Array<string | Buffer | number>) => Promise<unknown>;
+
+/**
+ * Channel positions and history in Redis, on one command connection. Publishing runs one Lua
+ * script that assigns the next offset, appends to the channel's stream and publishes the
+ * envelope atomically, so offsets stay contiguous per channel whoever publishes (I3).
+ */
+export class RedisStore {
+  readonly redis: Redis;
+  readonly keys: RedisKeys;
+  private readonly scripts: { publish: ScriptCall; position: ScriptCall; history: ScriptCall };
+
+  constructor(private readonly settings: RedisStoreSettings) {
+    this.keys = new RedisKeys(settings.prefix);
+    this.redis = new Redis(settings.url, { ...FAIL_FAST, connectionName: 'switchboard-commands' });
+    for (const [name, lua] of [
+      ['sbPublish', PUBLISH_SCRIPT],
+      ['sbPosition', POSITION_SCRIPT],
+      ['sbHistory', HISTORY_SCRIPT],
+    ] as const) {
+      this.redis.defineCommand(name, { numberOfKeys: 2, lua });
+    }
+    const commands = this.redis as unknown as Record<string, ScriptCall>;
+    const bind = (name: string): ScriptCall => {
+      const call = commands[name];
+      if (!call) throw new Error(`script ${name} was not defined`);
+      return call.bind(this.redis);
+    };
+    this.scripts = { publish: bind('sbPublish'), position: bind('sbPosition'), history: bind('sbHistoryBuffer') };
+  }
+
+  async publish(
+    channel: string,
+    data: Uint8Array,
+    history: HistoryOptions,
+    idempotency?: Idempotency,
+  ): Promise<Position> {
+    const reply = await this.scripts.publish(
+      this.keys.meta(channel),
+      this.keys.history(channel),
+      this.keys.envelope(channel),
+      Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+      history.size,
+      history.ttlMs,
+      newEpoch(),
+      this.positionTtl(history),
+      idempotency ? `k:${idempotency.source}` : '',
+      idempotency?.sequence ?? 0,
+    );
+    const [ep, off] = PublishReply.parse(reply);
+    return { ep, off };
+  }
+
+  async position(channel: string): Promise<Position> {
+    const reply = await this.scripts.position(
+      this.keys.meta(channel),
+      this.keys.history(channel),
+      newEpoch(),
+      this.settings.positionTtlSeconds,
+    );
+    const [ep, off] = PositionReply.parse(reply);
+    return { ep, off };
+  }
+
+  async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
+    const { since, limit } = query;
+    const reply = await this.scripts.history(
+      this.keys.meta(channel),
+      this.keys.history(channel),
+      newEpoch(),
+      this.settings.positionTtlSeconds,
+      since.off + 1,
+      Math.max(1, limit),
+    );
+    const [epochBytes, topOffset, now, entries] = HistoryReply.parse(reply);
+    const top = { ep: epochBytes.toString('latin1'), off: topOffset };
+    if (since.ep !== top.ep) return { recoverable: false, reason: 'epoch_changed', top };
+    if (since.off > top.off) return { recoverable: false, reason: 'ahead_of_stream', top };
+    const missed = top.off - since.off;
+    if (missed === 0) return { recoverable: true, publications: [], top };
+    if (missed > limit) return { recoverable: false, reason: 'too_many_missed', top };
+    const publications: PositionedPublication[] = [];
+    for (const [id, fields] of entries) {
+      const off = Number(id.toString('latin1').slice(2));
+      if (off > top.off) break;
+      const entry = fieldsOf(fields);
+      if (!entry || (publications.length === 0 && (off !== since.off + 1 || entry.expiresAt <= now))) {
+        return { recoverable: false, reason: 'trimmed', top };
+      }
+      publications.push({ channel, position: { ep: top.ep, off }, data: entry.data });
+    }
+    if (publications.length !== missed) return { recoverable: false, reason: 'trimmed', top };
+    return { recoverable: true, publications, top };
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => undefined);
+    this.redis.disconnect();
+  }
+
+  /** The meta hash must outlive the history it describes, or a reader would see a fresh epoch. */
+  private positionTtl(history: HistoryOptions): number {
+    return Math.max(this.settings.positionTtlSeconds, Math.ceil(history.ttlMs / 1000));
+  }
+}
+
+function fieldsOf(fields: Buffer[]): { data: Buffer; expiresAt: number } | undefined {
+  let data: Buffer | undefined;
+  let expiresAt: number | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const key = fields[i]?.toString('latin1');
+    if (key === 'd') data = fields[i + 1];
+    else if (key === 'x') expiresAt = Number(fields[i + 1]?.toString('latin1'));
+  }
+  return data && expiresAt !== undefined && Number.isFinite(expiresAt) ? { data, expiresAt } : undefined;
+}

@@ -1,0 +1,55 @@
+import { Channel, encodeData, type Position } from '@switchboard/protocol';
+import type { HistoryOptions } from './brokers/broker.js';
+import { RedisStore } from './brokers/redis-store.js';
+
+export interface PublisherOptions {
+  /** The Redis the hubs use as their broker. */
+  readonly url: string;
+  /** The hubs' `broker.prefix` (default `sb:`). */
+  readonly prefix?: string;
+  /** History kept for the channels published to; match the namespace's `history` in the hubs' config. */
+  readonly history?: { readonly size: number; readonly ttlSeconds: number };
+  /** The hubs' `broker.positionTtlSeconds` (default 7 days). */
+  readonly positionTtlSeconds?: number;
+}
+
+/**
+ * For services: publishes straight into the Redis the hubs use, exactly as a hub would, so each
+ * publication gets a position, lands in history and is recoverable by clients — unlike a plain
+ * `PUBLISH`, which is live-only. The hubs need not be reachable.
+ *
+ * ```ts
+ * const publisher = new Publisher({ url: 'redis://redis:6379' });
+ * await publisher.connect();
+ * const { epoch, offset } = await publisher.publish('orders:42', { status: 'shipped' });
+ * ```
+ */
+export class Publisher {
+  private readonly store: RedisStore;
+  private readonly history: HistoryOptions;
+
+  constructor(options: PublisherOptions) {
+    this.store = new RedisStore({
+      url: options.url,
+      prefix: options.prefix ?? 'sb:',
+      positionTtlSeconds: options.positionTtlSeconds ?? 7 * 24 * 3600,
+    });
+    const history = options.history ?? { size: 100, ttlSeconds: 300 };
+    this.history = { size: history.size, ttlMs: history.ttlSeconds * 1000 };
+  }
+
+  async connect(): Promise<void> {
+    await this.store.redis.connect();
+  }
+
+  /** Resolves with the publication's position once Redis accepted it; rejects while Redis is away. */
+  async publish(channel: string, data: unknown): Promise<{ epoch: string; offset: number }> {
+    const name = Channel.parse(channel);
+    const position: Position = await this.store.publish(name, encodeData(data), this.history);
+    return { epoch: position.ep, offset: position.off };
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+}
