@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -110,6 +111,8 @@ const KafkaSettings = z.strictObject({
   groupId: z.string().min(1).default('switchboard-ingress'),
   /** A consumer that fetched nothing for this long while running is restarted (kafkajs can stall silently). */
   stallTimeoutSeconds: z.number().int().min(5).max(3600).default(60),
+  /** Milliseconds without heartbeats before the group gives a dead hub's partitions to the others. */
+  sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(30_000),
   /** Where a new consumer group starts reading: only new events, or the topics' retained history. */
   fromBeginning: z.boolean().default(false),
   /** Milliseconds a client publish waits for the egress topic to acknowledge it. */
@@ -118,6 +121,12 @@ const KafkaSettings = z.strictObject({
 
 export const Config = z
   .strictObject({
+    /** This hub's name in logs and in connect replies; defaults to the host name and process id. */
+    name: z
+      .string()
+      .min(1)
+      .max(128)
+      .default(() => `${hostname()}-${process.pid}`),
     host: z.string().min(1).default('0.0.0.0'),
     port: z.number().int().min(0).max(65_535).default(8080),
     /** Run on uWebSockets.js' slow pure-JS fallback when the native binary cannot load (never in production). */

@@ -65,6 +65,8 @@ export type CommandType = ClientFrame['t'];
 /** Results carried in `ok` replies, one schema per command. */
 export const ConnectResult = z.object({
   client: z.string(),
+  /** The hub instance serving the connection (its configured name), for logs and support. */
+  node: z.string().optional(),
   v: z.number().int(),
   /** Seconds between the client's pings when idle; the hub closes sockets silent for longer. */
   ping: z.number().int().positive(),

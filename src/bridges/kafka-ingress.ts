@@ -67,7 +67,12 @@ export class KafkaIngress {
   }
 
   private async run(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.settings.groupId, allowAutoTopicCreation: false });
+    const consumer = this.kafka.consumer({
+      groupId: this.settings.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: this.settings.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(this.settings.sessionTimeoutMs / 10)),
+    });
     this.consumer = consumer;
     this.joined = false;
     this.lastFetch = Date.now();

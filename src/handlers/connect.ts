@@ -7,6 +7,7 @@ export const connect: Handler<ConnectRequest> = async (session) => {
   session.markConnected();
   const result: ConnectResult = {
     client: session.id,
+    node: session.node.config.name,
     v: PROTOCOL_VERSION,
     ping: session.node.config.clientPingSeconds,
     maxFrame: session.node.config.limits.maxFrameBytes,

@@ -1,0 +1,58 @@
+import {
+  createTopics,
+  type HaproxyService,
+  type KafkaService,
+  type RedisService,
+  startHaproxy,
+  startKafka,
+  startRedis,
+} from '../services/index.js';
+import { type HubProcess, spawnHub } from './hub-process.js';
+
+export interface ClusterOptions {
+  readonly hubs: number;
+  /** Kafka topics to create (3 partitions each); Kafka is started only when some are named. */
+  readonly topics?: readonly string[];
+  /** Hub configuration on top of the Redis broker and, with topics, the Kafka settings. */
+  readonly config?: (kafkaBrokers: string[]) => object;
+}
+
+/** Real Redis, optionally Kafka, N hub processes on the Redis broker, and HAProxy in front (TCP). */
+export interface Cluster {
+  readonly redis: RedisService;
+  readonly kafka: KafkaService | undefined;
+  readonly hubs: HubProcess[];
+  readonly haproxy: HaproxyService;
+  /** The WebSocket URL through the balancer. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const redis = await startRedis();
+  const kafka = options.topics?.length ? await startKafka() : undefined;
+  if (kafka && options.topics) await createTopics(kafka.brokers, options.topics, 3);
+  const config = {
+    broker: { type: 'redis', url: redis.url },
+    shutdownGraceSeconds: 2,
+    ...(options.config?.(kafka?.brokers ?? []) ?? {}),
+  };
+  const hubs = await Promise.all(Array.from({ length: options.hubs }, () => spawnHub(config)));
+  const haproxy = await startHaproxy({
+    backends: hubs.map((hub) => ({ host: '127.0.0.1', port: hub.port })),
+    balance: 'roundrobin',
+  });
+  return {
+    redis,
+    kafka,
+    hubs,
+    haproxy,
+    url: `ws://127.0.0.1:${haproxy.port}/ws`,
+    stop: async () => {
+      await haproxy.destroy();
+      await Promise.allSettled(hubs.map((hub) => hub.process.stop()));
+      await kafka?.destroy();
+      await redis.destroy();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { Client, type ConnectResult, type Subscription } from '@switchboard/client';
+import WebSocket from 'ws';
+import { waitFor } from './wait.js';
+
+/** One simulated browser: an SDK client and what it received, per channel, in order. */
+export interface Member {
+  readonly client: Client;
+  readonly channels: readonly string[];
+  readonly subscriptions: Subscription[];
+  /** The `seq` of every publication received, per channel, in arrival order. */
+  readonly received: Map<string, number[]>;
+  /** Recovery outcomes reported on resubscription, per channel. */
+  readonly recoveries: Map<string, Array<{ recovered: boolean; reason?: string | undefined }>>;
+  /** The hub name of each connection, latest last. */
+  readonly nodes: string[];
+  disconnects: number;
+}
+
+export interface Delivery {
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly outOfOrder: number;
+}
+
+/**
+ * Many SDK clients, each with its own WebSocket, subscribed to their channels. Publications
+ * carry `{seq}`; the fleet counts, at the application level, what each client lost, got twice
+ * or got out of order.
+ */
+export class Fleet {
+  private constructor(readonly members: Member[]) {}
+
+  static async connect(url: string, count: number, channelsOf: (index: number) => string[]): Promise<Fleet> {
+    const members = Array.from({ length: count }, (_, index): Member => {
+      const client = new Client(url, { WebSocket, backoff: { initialMs: 100, maxMs: 1_000 } });
+      const member: Member = {
+        client,
+        channels: channelsOf(index),
+        subscriptions: [],
+        received: new Map(),
+        recoveries: new Map(),
+        nodes: [],
+        disconnects: 0,
+      };
+      client.on('connected', (result: ConnectResult) => member.nodes.push(result.node ?? '?'));
+      client.on('disconnected', () => {
+        member.disconnects += 1;
+      });
+      for (const channel of member.channels) {
+        const seqs: number[] = [];
+        const recoveries: Array<{ recovered: boolean; reason?: string | undefined }> = [];
+        member.received.set(channel, seqs);
+        member.recoveries.set(channel, recoveries);
+        const subscription = client.subscribe(channel);
+        member.subscriptions.push(subscription);
+        subscription.on('publication', ({ data }) => seqs.push((data as { seq: number }).seq));
+        subscription.on('subscribed', ({ recovered, reason }) => {
+          if (recovered !== undefined) recoveries.push({ recovered, reason });
+        });
+      }
+      return member;
+    });
+    const fleet = new Fleet(members);
+    await fleet.settled();
+    return fleet;
+  }
+
+  /** Waits until every member is connected and subscribed to all its channels. */
+  async settled(timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      () =>
+        this.members.every(
+          (m) => m.client.state === 'connected' && m.subscriptions.every((s) => s.state === 'subscribed'),
+        ),
+      'every client connected and subscribed',
+      timeoutMs,
+    );
+  }
+
+  /** Members subscribed to `channel`. */
+  of(channel: string): Member[] {
+    return this.members.filter((m) => m.channels.includes(channel));
+  }
+
+  /** Waits until every subscriber of each channel received at least its expected count. */
+  async received(expected: ReadonlyMap<string, number>, timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      () =>
+        [...expected].every(([channel, count]) =>
+          this.of(channel).every((m) => new Set(m.received.get(channel)).size >= count),
+        ),
+      'every subscriber to receive every publication',
+      timeoutMs,
+    );
+  }
+
+  /** Lost, duplicated and out-of-order deliveries of seqs `from..to` of `channel`, over all its subscribers. */
+  delivery(channel: string, from: number, to: number): Delivery {
+    let lost = 0;
+    let duplicated = 0;
+    let outOfOrder = 0;
+    for (const member of this.of(channel)) {
+      const seqs = (member.received.get(channel) ?? []).filter((seq) => seq >= from && seq <= to);
+      const distinct = new Set(seqs);
+      lost += to - from + 1 - distinct.size;
+      duplicated += seqs.length - distinct.size;
+      for (let i = 1; i < seqs.length; i++) if ((seqs[i] ?? 0) < (seqs[i - 1] ?? 0)) outOfOrder += 1;
+    }
+    return { lost, duplicated, outOfOrder };
+  }
+
+  close(): void {
+    for (const member of this.members) member.client.close();
+  }
+}
