@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from '../log.js';
 import { type Egress, type EgressMessage, within } from './egress.js';
 
@@ -9,6 +9,7 @@ import { type Egress, type EgressMessage, within } from './egress.js';
 export class KafkaProducer {
   private readonly producer: Producer;
   private connected = false;
+  private stopping = false;
 
   constructor(
     kafka: Kafka,
@@ -16,13 +17,19 @@ export class KafkaProducer {
     log: Logger,
   ) {
     // kafkajs requires one request in flight for its idempotent producer.
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Murmur2 on the key, like the Java client: a channel lands in the same partition either way.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     this.producer.on(this.producer.events.CONNECT, () => {
       this.connected = true;
     });
     this.producer.on(this.producer.events.DISCONNECT, () => {
       this.connected = false;
-      log.warn('kafka producer disconnected');
+      if (!this.stopping) log.warn('kafka producer disconnected');
     });
   }
 
@@ -39,6 +46,7 @@ export class KafkaProducer {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.producer.disconnect();
   }
 
