@@ -110,7 +110,7 @@ const KafkaSettings = z.strictObject({
   /** Consumer group shared by every hub, so the cluster consumes each ingress event once. */
   groupId: z.string().min(1).default('switchboard-ingress'),
   /** A consumer that fetched nothing for this long while running is restarted (kafkajs can stall silently). */
-  stallTimeoutSeconds: z.number().int().min(5).max(3600).default(60),
+  stallTimeoutSeconds: z.number().int().min(15).max(3600).default(60),
   /** Milliseconds without heartbeats before the group gives a dead hub's partitions to the others. */
   sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(30_000),
   /** Where a new consumer group starts reading: only new events, or the topics' retained history. */
