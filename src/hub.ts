@@ -14,6 +14,20 @@ interface ChannelEntry {
   json: number;
   readonly msgpackTopic: string;
   readonly jsonTopic: string;
+  /** Subscriptions being set up that need the publications arriving meanwhile. */
+  recorders: Set<Publication[]> | undefined;
+}
+
+/** Publications of one channel recorded while a subscription is being set up. */
+export interface Recorder {
+  readonly publications: readonly Publication[];
+  release(): void;
+}
+
+/** The push frame of a publication in one wire format. */
+export function encodePush(format: WireFormat, { channel, position, data }: Publication): Uint8Array {
+  if (format === 'msgpack') return encodePublicationMsgpack(channel, position, data);
+  return encodePublicationJson(channel, position, JSON.stringify(decodeData(data)));
 }
 
 /** The transport topic a socket of `format` subscribes to for `channel`. */
@@ -52,7 +66,13 @@ export class Hub implements BrokerEventHandler {
     if (!entry) {
       if (this.channels.size >= this.maxChannels)
         return Promise.reject(limitExceeded('channels per node', this.maxChannels));
-      entry = { msgpack: 0, json: 0, msgpackTopic: topicOf('msgpack', channel), jsonTopic: topicOf('json', channel) };
+      entry = {
+        msgpack: 0,
+        json: 0,
+        msgpackTopic: topicOf('msgpack', channel),
+        jsonTopic: topicOf('json', channel),
+        recorders: undefined,
+      };
       this.channels.set(channel, entry);
     }
     entry[format] += 1;
@@ -68,6 +88,25 @@ export class Hub implements BrokerEventHandler {
     this.interest.release(channel);
   }
 
+  /**
+   * Starts recording the channel's publications (it must have a local subscriber), so that a
+   * subscription being set up can catch up on what arrived while it read history.
+   */
+  record(channel: string): Recorder {
+    const entry = this.channels.get(channel);
+    const publications: Publication[] = [];
+    if (!entry) return { publications, release: () => undefined };
+    entry.recorders ??= new Set();
+    entry.recorders.add(publications);
+    return {
+      publications,
+      release: () => {
+        entry.recorders?.delete(publications);
+        if (entry.recorders?.size === 0) entry.recorders = undefined;
+      },
+    };
+  }
+
   /** Re-establishes broker subscriptions after the broker lost them. */
   resubscribe(): Promise<void> {
     return this.interest.resync();
@@ -80,13 +119,8 @@ export class Hub implements BrokerEventHandler {
   onPublication(publication: Publication): void {
     const entry = this.channels.get(publication.channel);
     if (!entry || !this.publisher) return;
-    const { channel, position, data } = publication;
-    if (entry.msgpack > 0) {
-      this.publisher.publish(entry.msgpackTopic, encodePublicationMsgpack(channel, position, data), true);
-    }
-    if (entry.json > 0) {
-      const dataJson = JSON.stringify(decodeData(data));
-      this.publisher.publish(entry.jsonTopic, encodePublicationJson(channel, position, dataJson), false);
-    }
+    if (entry.recorders) for (const recorded of entry.recorders) recorded.push(publication);
+    if (entry.msgpack > 0) this.publisher.publish(entry.msgpackTopic, encodePush('msgpack', publication), true);
+    if (entry.json > 0) this.publisher.publish(entry.jsonTopic, encodePush('json', publication), false);
   }
 }

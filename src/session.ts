@@ -8,9 +8,11 @@ import {
   ErrorCode,
   type ErrorReply,
 } from '@switchboard/protocol';
+import type { Publication } from './brokers/broker.js';
 import type { NodeContext } from './context.js';
 import { HubError } from './errors.js';
 import { handlers } from './handlers/index.js';
+import { encodePush } from './hub.js';
 import type { ClientSocket } from './transport/socket.js';
 
 type SessionState = 'new' | 'connected' | 'closed';
@@ -85,6 +87,11 @@ export class Session {
 
   send(frame: object): void {
     if (this.state !== 'closed') this.socket.send(this.codec.encode(frame));
+  }
+
+  /** Pushes one publication to this client alone (replays; live ones go through topic fan-out). */
+  sendPublication(publication: Publication): void {
+    if (this.state !== 'closed') this.socket.send(encodePush(this.socket.format, publication));
   }
 
   private dispatch(frame: ClientFrame): void {

@@ -44,6 +44,13 @@ export class Channel {
     this.live = false;
   }
 
+  /** Whether a live push skips publications after the last one seen, or starts a new epoch. */
+  breaksContinuity(push: PublicationPush): boolean {
+    const last = this.lastSeen;
+    if (!this.live || last === undefined || push.ep === undefined || push.off === undefined) return false;
+    return push.ep !== last.ep || push.off > last.off + 1;
+  }
+
   push(push: PublicationPush): void {
     if (this.live) this.deliver(push);
     else if (this.pendingId !== 0) this.held.push(push);

@@ -236,7 +236,20 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   private publication(push: PublicationPush): void {
-    this.channels.get(push.ch)?.push(push);
+    const entry = this.channels.get(push.ch);
+    if (!entry) return;
+    if (entry.breaksContinuity(push) && this.link?.connected) this.resume(this.link, entry);
+    entry.push(push);
+  }
+
+  /**
+   * Resubscribes from the last position seen after a push that does not follow it (publications
+   * were lost on the way, or the channel's history was lost and its epoch changed): the hub then
+   * replays what is missing, or the subscription reports `recovered: false`.
+   */
+  private resume(link: Link, entry: Channel): void {
+    this.unsubscribeOnWire(link, entry.name);
+    this.subscribeOnWire(link, entry);
   }
 
   private unsubscribedByHub(push: UnsubscribedPush): void {
