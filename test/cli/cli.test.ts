@@ -79,6 +79,31 @@ describe('switchboard CLI', () => {
     assert.match(subscriber.stderr(), /^switchboard sub: subscribed to news at [\w-]+:0\n/);
   });
 
+  it('sub --since prints the missed publications, then live ones, and says when it could not recover', async () => {
+    const env = { PORT: String(hub.port) };
+    const acks = [];
+    for (const n of [1, 2, 3]) acks.push(JSON.parse((await run(['pub', 'resume', String(n)], env)).stdout) as { epoch: string });
+    const epoch = acks[0]?.epoch;
+    const resumed = start(['sub', 'resume', '--since', `${epoch}:1`], env);
+    await waitFor(() => resumed.lines.length === 2, 'the two missed publications', 10_000);
+    await run(['pub', 'resume', '4'], env);
+    await waitFor(() => resumed.lines.length === 3, 'the live one', 10_000);
+    assert.deepEqual(
+      resumed.lines.map((line) => (JSON.parse(line) as { offset: number; data: number }).data),
+      [2, 3, 4],
+    );
+    assert.match(resumed.stderr(), /subscribed to resume at .+:3, missed publications recovered/);
+    resumed.child.kill('SIGINT');
+    const lost = start(['sub', 'resume', '--since', 'gone:1'], env);
+    await waitFor(() => /NOT recovered/.test(lost.stderr()), 'the report', 10_000);
+    assert.match(lost.stderr(), /NOT recovered \(epoch_changed\): publications were missed/);
+    assert.deepEqual(lost.lines, []);
+    lost.child.kill('SIGINT');
+    const malformed = await run(['sub', 'resume', '--since', 'nonsense'], env);
+    assert.equal(malformed.code, 2);
+    assert.match(malformed.stderr, /--since takes EPOCH:OFFSET/);
+  });
+
   it('pub reports a refused publish on stderr with the code and exits 1', async () => {
     const result = await run(['pub', 'bad channel', '1', '--url', hub.url]);
     assert.equal(result.code, 1);
