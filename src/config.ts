@@ -2,6 +2,16 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import {
+  AccessRule,
+  AuthSettings,
+  HttpSettings,
+  Origin,
+  PayloadSettings,
+  ProxySettings,
+  TlsSettings,
+} from './auth/config.js';
+import { schemaProblem } from './limits/payload.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -45,6 +55,12 @@ export const NamespaceSettings = z.strictObject({
   kafkaIngress: z.strictObject({ topic: KafkaTopic }).optional(),
   /** Where client publishes go; without it they go to the broker and reach subscribers directly. */
   egress: EgressSettings.optional(),
+  /** Who may subscribe (with `auth`; default `granted`): public, authenticated, user or granted. */
+  subscribe: AccessRule.optional(),
+  /** Who may publish (with `auth`; default `granted`); `clientPublish: false` still forbids everyone. */
+  publish: AccessRule.optional(),
+  /** Limits on what clients publish here: `maxBytes`, a JSON `schema`. */
+  payload: PayloadSettings.optional(),
 });
 export type NamespaceSettings = z.infer<typeof NamespaceSettings>;
 
@@ -102,6 +118,16 @@ const LimitSettings = z.strictObject({
     .min(KiB)
     .max(64 * MiB)
     .default(MiB),
+  /** Messages one connection may send per second on average (token bucket refill rate). */
+  messagesPerSecond: z.number().int().min(1).max(1_000_000).default(200),
+  /** Messages one connection may send at once (token bucket size); more get error 111. */
+  messageBurst: z.number().int().min(1).max(1_000_000).default(1_000),
+  /** Open WebSockets per client address (IPv6: per /64); more are refused with HTTP 429. */
+  maxConnectionsPerIp: z.number().int().min(1).max(10_000_000).default(1_000),
+  /** New WebSockets per second per client address (token bucket refill rate); more get HTTP 429. */
+  connectsPerSecondPerIp: z.number().int().min(1).max(1_000_000).default(100),
+  /** New WebSockets per client address at once (token bucket size). */
+  connectBurstPerIp: z.number().int().min(1).max(1_000_000).default(500),
 });
 
 const KafkaSettings = z.strictObject({
@@ -152,6 +178,16 @@ export const Config = z
       .default({}),
     /** Refuse channels of namespaces not listed in `namespaces` (error 102) instead of applying `defaultNamespace`. */
     strictNamespaces: z.boolean().default(false),
+    /** JWT authentication; absent, every client may subscribe and publish anywhere (development only). */
+    auth: AuthSettings.optional(),
+    /** Browser origins allowed to open WebSockets (exact match); empty allows any origin. */
+    origins: z.array(Origin).default([]),
+    /** Proxies whose forwarded client address is believed (per-IP limits, logs). */
+    proxy: ProxySettings.prefault({}),
+    /** Serve TLS (wss://, https://) with this certificate and key. */
+    tls: TlsSettings.optional(),
+    /** The HTTP API for services. */
+    http: HttpSettings.prefault({}),
   })
   .superRefine((config, context) => {
     const all: Array<[string[], NamespaceSettings]> = [
@@ -162,6 +198,14 @@ export const Config = z
       ]),
     ];
     for (const [path, ns] of all) {
+      for (const rule of ['subscribe', 'publish'] as const) {
+        if (ns[rule] !== undefined && !config.auth) {
+          context.addIssue({ code: 'custom', path: [...path, rule], message: 'needs the auth settings' });
+        }
+      }
+      const schema = ns.payload?.schema;
+      const problem = schema === undefined ? undefined : schemaProblem(schema);
+      if (problem) context.addIssue({ code: 'custom', path: [...path, 'payload', 'schema'], message: problem });
       if ((ns.kafkaIngress || ns.egress?.type === 'kafka') && !config.kafka) {
         context.addIssue({
           code: 'custom',

@@ -1,7 +1,9 @@
+import type { Auth } from './auth/auth.js';
 import type { Bridges } from './bridges/index.js';
 import type { Broker } from './brokers/broker.js';
 import type { Config } from './config.js';
 import type { Hub } from './hub.js';
+import type { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
 import type { Namespaces } from './namespaces.js';
 
@@ -13,4 +15,8 @@ export interface NodeContext {
   readonly hub: Hub;
   readonly namespaces: Namespaces;
   readonly log: Logger;
+  /** Authentication and authorization (src/auth). */
+  readonly auth: Auth;
+  /** Abuse limits: per-address state, payload rules, hit counters (src/limits). */
+  readonly limits: Limits;
 }

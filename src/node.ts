@@ -1,17 +1,22 @@
 import { CloseCode } from '@switchboard/protocol';
+import { Auth } from './auth/auth.js';
 import { Bridges } from './bridges/index.js';
 import type { Broker } from './brokers/broker.js';
 import { createBroker } from './brokers/index.js';
 import type { Config } from './config.js';
 import type { NodeContext } from './context.js';
 import { Hub } from './hub.js';
+import { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
 import { Namespaces } from './namespaces.js';
 import type { Session } from './session.js';
+import { SlowConsumerSweep } from './slow-consumers.js';
 import { Server } from './transport/server.js';
 import { type LoadedUws, loadUws } from './transport/uws.js';
 
 const CLOSE_FRAME_FLUSH_MS = 50;
+const DRAIN_POLL_MS = 50;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Raised when the native uWebSockets.js binary did not load and the fallback was not allowed. */
 export class FallbackTransportRefused extends Error {
@@ -34,7 +39,10 @@ export class SwitchboardNode implements NodeContext {
   readonly hub: Hub;
   readonly namespaces: Namespaces;
   readonly bridges: Bridges;
+  readonly auth: Auth;
+  readonly limits: Limits;
   readonly sessions = new Set<Session>();
+  readonly slowConsumers: SlowConsumerSweep;
   private readonly server: Server;
   private stopping = false;
   private boundPort = 0;
@@ -52,6 +60,9 @@ export class SwitchboardNode implements NodeContext {
     this.broker = createBroker(config.broker, log);
     this.hub = new Hub(this.broker, config.limits.maxChannelsPerNode);
     this.namespaces = new Namespaces(config);
+    this.auth = new Auth(config, this.namespaces);
+    this.limits = new Limits(config);
+    if (!config.auth) log.warn('no auth: any client may subscribe and publish anywhere (see docs/security.md)');
     this.bridges = new Bridges(config, this.broker, this.namespaces, log);
     this.server = new Server(transport.uws, this, {
       notReadyReasons: () => this.notReadyReasons(),
@@ -60,6 +71,7 @@ export class SwitchboardNode implements NodeContext {
       refusing: () => this.stopping,
     });
     this.hub.attach(this.server.app);
+    this.slowConsumers = new SlowConsumerSweep(this.sessions, config.limits.maxBackpressureBytes);
   }
 
   get port(): number {
@@ -70,22 +82,40 @@ export class SwitchboardNode implements NodeContext {
     await this.broker.start(this.hub);
     await this.bridges.start();
     this.boundPort = await this.server.listen(this.config.host, this.config.port);
+    this.slowConsumers.start();
     this.log.info({ host: this.config.host, port: this.boundPort, broker: this.config.broker.type }, 'hub listening');
   }
 
-  /** Stops accepting, closes every client with 4000 so it reconnects elsewhere, then closes the broker. */
+  /**
+   * Drains, then stops: refuses new clients (and reports not ready), tells every client to reconnect
+   * after a delay spread over the first half of the grace period (so the other hubs are not hit
+   * all at once), waits for them to leave until the grace period ends, closes the rest with 4000,
+   * and closes the bridges and the broker. Clients recover what they missed on reconnecting.
+   */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.server.stopListening();
+    this.slowConsumers.stop();
+    // HTTP stays up while draining: /readyz answers 503 so balancers stop routing here, /healthz
+    // still answers 200 so nothing restarts the hub mid-drain, and upgrades are refused with 503.
+    await this.drain(this.config.shutdownGraceSeconds * 1000);
     for (const session of [...this.sessions]) session.close(CloseCode.SHUTDOWN, 'hub shutting down');
     await this.hub.settled();
     await this.bridges.stop();
     await this.broker.close();
     // Close frames were queued above; give them a moment to leave before every socket is cut.
-    await new Promise((resolve) => setTimeout(resolve, CLOSE_FRAME_FLUSH_MS));
+    await sleep(CLOSE_FRAME_FLUSH_MS);
     this.server.closeAll();
     this.log.info('hub stopped');
+  }
+
+  private async drain(graceMs: number): Promise<void> {
+    if (graceMs === 0 || this.sessions.size === 0) return;
+    this.log.info({ sessions: this.sessions.size, graceMs }, 'draining');
+    const spreadMs = Math.floor(graceMs / 2);
+    for (const session of this.sessions) session.send({ t: 'drain', after: Math.floor(Math.random() * spreadMs) });
+    const deadline = Date.now() + graceMs;
+    while (this.sessions.size > 0 && Date.now() < deadline) await sleep(DRAIN_POLL_MS);
   }
 
   private notReadyReasons(): string[] {

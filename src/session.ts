@@ -8,11 +8,13 @@ import {
   ErrorCode,
   type ErrorReply,
 } from '@switchboard/protocol';
+import { Access } from './auth/access.js';
 import type { Publication } from './brokers/broker.js';
 import type { NodeContext } from './context.js';
 import { HubError } from './errors.js';
 import { handlers } from './handlers/index.js';
 import { encodePush } from './hub.js';
+import type { MessageRate } from './limits/rate.js';
 import type { ClientSocket } from './transport/socket.js';
 
 type SessionState = 'new' | 'connected' | 'closed';
@@ -26,6 +28,9 @@ export class Session {
   readonly id = randomUUID();
   /** Channels holding one local subscription in the hub each, including those still being set up. */
   readonly channels = new Set<string>();
+  /** Who the connection acts as and what it was granted (src/auth): set by connect, renewed by refresh. */
+  readonly access = new Access(this);
+  private readonly rate: MessageRate;
   private state: SessionState = 'new';
   private subscriptionQueue: Promise<void> = Promise.resolve();
   private readonly connectTimer: NodeJS.Timeout;
@@ -36,10 +41,11 @@ export class Session {
     readonly node: NodeContext,
   ) {
     this.codec = codecs[socket.format];
-    this.connectTimer = setTimeout(
-      () => this.close(CloseCode.CONNECT_TIMEOUT, 'no connect frame in time'),
-      node.config.limits.connectTimeoutSeconds * 1000,
-    );
+    this.rate = node.limits.messageRate();
+    this.connectTimer = setTimeout(() => {
+      node.limits.hit('connectTimeout');
+      this.close(CloseCode.CONNECT_TIMEOUT, 'no connect frame in time');
+    }, node.config.limits.connectTimeoutSeconds * 1000);
   }
 
   get isConnected(): boolean {
@@ -58,12 +64,24 @@ export class Session {
   /** Decodes synchronously: the transport's buffer is only valid until this returns. */
   onMessage(bytes: Uint8Array): void {
     if (bytes.byteLength > this.node.config.limits.maxFrameBytes) {
+      this.node.limits.hit('frameSize');
       this.close(CloseCode.FRAME_TOO_LARGE, 'frame too large');
+      return;
+    }
+    // Over the rate a frame gets 111 and does nothing; a client that keeps on regardless is closed.
+    const rate = this.rate.admit();
+    if (rate === 'close') {
+      this.node.limits.hit('messageRateClose');
+      this.close(CloseCode.TOO_MANY_REQUESTS, 'too many requests');
       return;
     }
     const decoded = decodeClientFrame(this.codec, bytes);
     if (decoded.kind === 'unparseable') {
       this.close(CloseCode.MALFORMED_FRAME, 'malformed frame');
+    } else if (rate === 'refuse') {
+      this.node.limits.hit('messageRate');
+      const id = decoded.kind === 'invalid' ? decoded.id : decoded.frame.id;
+      this.sendError(id, new HubError(ErrorCode.TOO_MANY_REQUESTS, 'message rate limit exceeded'));
     } else if (decoded.kind === 'invalid') {
       this.sendError(decoded.id, new HubError(ErrorCode.BAD_REQUEST, decoded.reason));
     } else {
@@ -75,6 +93,7 @@ export class Session {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.connectTimer);
+    this.access.dispose();
     for (const channel of this.channels) this.node.hub.remove(channel, this.socket.format);
     this.channels.clear();
   }
@@ -92,6 +111,13 @@ export class Session {
   /** Pushes one publication to this client alone (replays; live ones go through topic fan-out). */
   sendPublication(publication: Publication): void {
     if (this.state !== 'closed') this.socket.send(encodePush(this.socket.format, publication));
+  }
+
+  /** Runs `task` after the subscribes and unsubscribes queued so far, so that none interleaves with it. */
+  afterSubscriptions(task: () => void): Promise<void> {
+    const done = this.subscriptionQueue.then(task);
+    this.subscriptionQueue = done.catch(() => undefined);
+    return done;
   }
 
   private dispatch(frame: ClientFrame): void {

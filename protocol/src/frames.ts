@@ -39,6 +39,8 @@ export const SubscribeRequest = z.object({
   id: RequestId,
   ch: Channel,
   since: Position.optional(),
+  /** A subscription token: a JWT whose `channel` claim names `ch`, for channels the connection is not granted. */
+  token: Token.optional(),
 });
 export const UnsubscribeRequest = z.object({ t: z.literal('unsub'), id: RequestId, ch: Channel });
 export const PublishRequest = z.object({ t: z.literal('pub'), id: RequestId, ch: Channel, d: Data });

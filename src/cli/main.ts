@@ -2,6 +2,7 @@ import { FallbackTransportRefused } from '../node.js';
 import { pub } from './pub.js';
 import { serve } from './serve.js';
 import { sub } from './sub.js';
+import { token } from './token.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `Usage: switchboard <command> [options]
@@ -10,9 +11,10 @@ Commands:
   serve   run a hub (embedded in-memory broker unless configured otherwise)
   sub     subscribe to channels and print publications as JSON lines
   pub     publish a JSON value to a channel
+  token   mint an HS256 token for development (see docs/security.md)
 Run 'switchboard <command> --help' for a command's options.`;
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { serve, sub, pub };
+const commands: Record<string, (argv: string[]) => Promise<number>> = { serve, sub, pub, token };
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

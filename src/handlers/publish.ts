@@ -17,6 +17,8 @@ export const publish: Handler<PublishRequest> = async (session, { ch, d }) => {
       `clients may not publish to namespace ${JSON.stringify(namespace.name)}`,
     );
   }
+  node.auth.authorizePublish(session, ch);
+  node.limits.payloads.check(namespace.name, d);
   const egress = node.bridges.egress(namespace.name);
   if (egress) {
     await egress

@@ -1,5 +1,11 @@
 import type { RefreshRequest } from '@switchboard/protocol';
 import type { Handler } from './types.js';
 
-/** Without authentication configured, connections do not expire, so a refresh has nothing to renew. */
-export const refresh: Handler<RefreshRequest> = async () => undefined;
+/**
+ * Replaces the connection's token before it expires (src/auth); subscriptions the new token no
+ * longer allows end with an `unsubd` push. Without authentication there is nothing to renew.
+ */
+export const refresh: Handler<RefreshRequest> = async (session, { token }) => {
+  await session.node.auth.refresh(session, token);
+  return undefined;
+};

@@ -5,7 +5,8 @@ import { topicOf } from '../hub.js';
 import type { Session } from '../session.js';
 import type { Handler } from './types.js';
 
-export const subscribe: Handler<SubscribeRequest> = async (session, { ch, since }) => {
+export const subscribe: Handler<SubscribeRequest> = async (session, { ch, since, token }) => {
+  await session.node.auth.authorizeSubscribe(session, ch, token);
   const { node, socket, channels } = session;
   node.namespaces.of(ch);
   if (channels.has(ch)) throw new HubError(ErrorCode.ALREADY_SUBSCRIBED, `already subscribed to ${ch}`);

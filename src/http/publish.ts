@@ -1,17 +1,25 @@
-import type { HttpResponse } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { encodeData } from '@switchboard/protocol';
 import type { NodeContext } from '../context.js';
 import { HubError } from '../errors.js';
+import { normalizeAddress } from '../limits/address.js';
 import { readBody } from './body.js';
 import { respondError, respondJson, trackAbort } from './respond.js';
 import { HttpPublishBody } from './schemas.js';
 
 /**
  * `POST /api/publish` with a JSON body `{channel, data}` → `200 {epoch, offset}`. The body is
- * parsed as JSON whatever its content type, so `curl -d` works as is.
+ * parsed as JSON whatever its content type, so `curl -d` works as is. Callers need the API key
+ * (`http.apiKey`), or, without one, to be on this machine (src/auth/api-key.ts).
  */
 export function handlePublish(node: NodeContext) {
-  return (res: HttpResponse): void => {
+  return (res: HttpResponse, req: HttpRequest): void => {
+    const peer = normalizeAddress(Buffer.from(res.getRemoteAddressAsText()).toString());
+    const refused = node.auth.api.check(req.getHeader('authorization'), peer);
+    if (refused) {
+      respondError(res, refused.status, refused.reason);
+      return;
+    }
     trackAbort(res);
     void readBody(res, node.config.limits.maxHttpBodyBytes)
       .then(async (read) => {

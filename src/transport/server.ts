@@ -13,6 +13,7 @@ import { handleHealth, handleReady } from '../http/health.js';
 import { handlePublish } from '../http/publish.js';
 import { respondError } from '../http/respond.js';
 import { Session } from '../session.js';
+import { tlsOptions } from '../tls.js';
 import type { ClientSocket } from './socket.js';
 import type { Uws } from './uws.js';
 
@@ -53,6 +54,10 @@ class UwsClientSocket implements ClientSocket {
     this.ws.unsubscribe(topic);
   }
 
+  bufferedAmount(): number {
+    return this.ws.getBufferedAmount();
+  }
+
   end(code: number, reason: string): void {
     this.ws.end(code, reason);
   }
@@ -77,23 +82,26 @@ export class Server {
     hooks: ServerHooks,
   ) {
     const { limits } = node.config;
-    this.app = uws.App();
+    this.app = node.config.tls ? uws.SSLApp(tlsOptions(node.config.tls)) : uws.App();
     this.app.ws<SocketData>(WS_PATH, {
       // uWS drops a frame over its cap without a close frame (the client sees 1006). With the cap at
       // twice the limit, frames just over the limit get a proper 1009 from the session instead.
       maxPayloadLength: limits.maxFrameBytes * 2,
-      maxBackpressure: limits.maxBackpressureBytes,
-      // A subscriber whose queue is full would silently miss publications (uWS skips it); close it
-      // instead so that it reconnects and recovers from history (I6b).
+      // A subscriber whose queue is full would silently miss publications (uWS skips it); uWS
+      // closes it instead (abruptly: the client sees 1006) at twice the limit, a hard cap behind
+      // the slow-consumer sweep that closes it with 4001 at the limit. Either way it reconnects
+      // and recovers from history (I6b).
+      maxBackpressure: limits.maxBackpressureBytes * 2,
       closeOnBackpressureLimit: 1,
       idleTimeout: limits.idleTimeoutSeconds,
       sendPingsAutomatically: true,
       compression: uws.DISABLED,
-      upgrade: (res, req, context) => upgrade(res, req, context, hooks),
+      upgrade: (res, req, context) => upgrade(res, req, context, hooks, node),
       open: (ws) => {
         const data = ws.getUserData();
         const session = new Session(new UwsClientSocket(ws, data.format, data.remoteAddress), node);
         data.session = session;
+        node.limits.perIp.opened(data.remoteAddress);
         hooks.onSession(session);
       },
       message: (ws, message) => {
@@ -109,6 +117,7 @@ export class Server {
       close: (ws, code) => {
         const session = ws.getUserData().session;
         if (!session) return;
+        node.limits.perIp.closed(ws.getUserData().remoteAddress);
         session.onClose();
         hooks.onSessionClosed(session, code);
       },
@@ -146,9 +155,32 @@ export class Server {
   }
 }
 
-function upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t, hooks: ServerHooks): void {
+function upgrade(
+  res: HttpResponse,
+  req: HttpRequest,
+  context: us_socket_context_t,
+  hooks: ServerHooks,
+  node: NodeContext,
+): void {
   if (hooks.refusing()) {
     res.writeStatus('503 Service Unavailable').end('hub is shutting down; connect to another');
+    return;
+  }
+  // Per-address limits and the origin allow-list (src/limits, src/auth): refused before any socket exists.
+  const remoteAddress = node.limits.clientAddress(
+    Buffer.from(res.getRemoteAddressAsText()).toString(),
+    req.getHeader('x-forwarded-for'),
+    Buffer.from(res.getProxiedRemoteAddressAsText()).toString(),
+  );
+  const crowded = node.limits.admitConnection(remoteAddress);
+  if (crowded) {
+    res.writeStatus(crowded.status).writeHeader('retry-after', '1').end(crowded.reason);
+    return;
+  }
+  const badOrigin = node.auth.origins.check(req.getHeader('origin'));
+  if (badOrigin) {
+    node.limits.hit('origin');
+    res.writeStatus('403 Forbidden').end(badOrigin);
     return;
   }
   const format = negotiateSubprotocol(req.getHeader('sec-websocket-protocol'));
@@ -158,7 +190,6 @@ function upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context
       .end(`missing or unsupported WebSocket subprotocol; offer ${SUBPROTOCOLS.msgpack} or ${SUBPROTOCOLS.json}`);
     return;
   }
-  const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
   const data: SocketData = { format, remoteAddress };
   res.upgrade(
     data,

@@ -7,6 +7,8 @@ export interface ClientSocket {
   send(frame: Uint8Array): void;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
+  /** Bytes queued for the client that it has not read yet. */
+  bufferedAmount(): number;
   /** Closes with a WebSocket close code; the session's close handler runs right away. */
   end(code: number, reason: string): void;
 }

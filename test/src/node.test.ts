@@ -7,6 +7,7 @@ import { FallbackTransportRefused, SwitchboardNode } from '../../src/node.js';
 import { loadUws } from '../../src/transport/uws.js';
 import { startHub } from '../support/hub.js';
 import { RawClient } from '../support/raw-client.js';
+import { waitFor } from '../support/wait.js';
 
 const silent = createLogger('silent');
 
@@ -29,6 +30,27 @@ describe('node', () => {
     await assert.rejects(second.start(), /cannot listen on 127\.0\.0\.1:\d+/);
     await second.stop();
     await hub.stop();
+  });
+
+  it('drains on stop: not ready, new connections refused, a jittered drain push to each client, 4000 for stragglers', async () => {
+    const hub = await startHub({ shutdownGraceSeconds: 1 });
+    const leaves = await RawClient.connected(hub.url);
+    const stays = await RawClient.connected(hub.url);
+    leaves.ws.on('message', () => {
+      if (leaves.frames.some((f) => f.t === 'drain')) leaves.close();
+    });
+    const stopping = hub.stop();
+    await waitFor(() => stays.frames.some((f) => f.t === 'drain'), 'the drain push');
+    const ready = await fetch(`${hub.http}/readyz`);
+    assert.equal(ready.status, 503, 'not ready while draining');
+    assert.deepEqual(await ready.json(), { status: 'not ready', reasons: ['shutting down'] });
+    assert.equal((await fetch(`${hub.http}/healthz`)).status, 200, 'alive while draining');
+    await assert.rejects(RawClient.open(hub.url), /Unexpected server response: 503/);
+    const drain = stays.frames.find((f) => f.t === 'drain');
+    assert.ok(drain?.t === 'drain' && drain.after >= 0 && drain.after <= 500, 'a delay within half the grace period');
+    await stopping;
+    assert.equal((await stays.waitClosed()).code, CloseCode.SHUTDOWN);
+    assert.notEqual((await leaves.waitClosed()).code, CloseCode.SHUTDOWN, 'the client that left was not closed');
   });
 
   it('closes its clients with 4000 when stopping, so they reconnect elsewhere', async () => {
