@@ -14,7 +14,7 @@ import {
 } from '../../client-sdk/src/index.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { Balancer } from './balancer.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { nextEvent, subscribersOf, wireSubscriptions } from './helpers.js';
 import { socketAt, tap } from './tap.js';
 
@@ -40,7 +40,7 @@ describe('Subscriptions', { timeout: 60_000 }, () => {
   let hub: TestHub;
   const clients: Client[] = [];
   const hubs: TestHub[] = [];
-  const balancers: Balancer[] = [];
+  const balancers: TcpProxy[] = [];
 
   function client(url: string, options: ClientOptions = {}): Client {
     const made = new Client(url, { WebSocket, backoff: FAST_BACKOFF, ...options });
@@ -204,7 +204,7 @@ describe('Subscriptions', { timeout: 60_000 }, () => {
 
   it('reconnect resubscribes everything, resuming from the last position', async () => {
     const moving = await startHub();
-    const balancer = await Balancer.start(moving.port);
+    const balancer = await TcpProxy.start(moving.port);
     balancers.push(balancer);
     const tapped = tap();
     const c = client(balancer.urlFor(moving.url), { WebSocket: tapped.WebSocket });

@@ -13,6 +13,8 @@ export interface Backend {
 export interface HaproxyOptions {
   backends: readonly Backend[];
   balance?: 'roundrobin' | 'leastconn';
+  /** An HTTP path whose 200 marks a backend ready (e.g. /readyz); default: a TCP connect check. */
+  healthCheckPath?: string;
   /** Frontend port; defaults to a free port. */
   port?: number;
   /** Global maxconn (default 8000; HAProxy needs ~2 fds per connection, ulimit -n is 20000 here). */
@@ -34,6 +36,11 @@ export interface HaproxyService {
   kill9(): Promise<void>;
   /** stop() and remove the temp config folder (also done at process exit). */
   destroy(): Promise<void>;
+}
+
+/** HTTP/1.1 with a Host header: uWS does not answer requests without one (HAProxy's default is HTTP/1.0). */
+function httpCheck(path: string): string {
+  return `  option httpchk\n  http-check send meth GET uri ${path} ver HTTP/1.1 hdr Host localhost\n  http-check expect status 200\n`;
 }
 
 export function haproxyConfig(frontend: Backend, opts: HaproxyOptions): string {
@@ -63,7 +70,7 @@ frontend fe
 
 backend be
   balance ${opts.balance ?? 'roundrobin'}
-${servers}
+${opts.healthCheckPath ? httpCheck(opts.healthCheckPath) : ''}${servers}
 `;
 }
 

@@ -25,6 +25,8 @@ export interface Cluster {
   readonly haproxy: HaproxyService;
   /** The WebSocket URL through the balancer. */
   readonly url: string;
+  /** Starts hub `index` again, on its port and with the cluster's configuration, after it was stopped or killed. */
+  respawn(index: number): Promise<HubProcess>;
   stop(): Promise<void>;
 }
 
@@ -41,6 +43,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const haproxy = await startHaproxy({
     backends: hubs.map((hub) => ({ host: '127.0.0.1', port: hub.port })),
     balance: 'roundrobin',
+    // What a cloud balancer or Kubernetes does: a draining hub answers 503 on /readyz.
+    healthCheckPath: '/readyz',
   });
   return {
     redis,
@@ -48,6 +52,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     hubs,
     haproxy,
     url: `ws://127.0.0.1:${haproxy.port}/ws`,
+    respawn: async (index) => {
+      const old = hubs[index];
+      if (!old) throw new Error(`no hub ${index}`);
+      const hub = await spawnHub(config, old.port);
+      hubs[index] = hub;
+      return hub;
+    },
     stop: async () => {
       await haproxy.destroy();
       await Promise.allSettled(hubs.map((hub) => hub.process.stop()));

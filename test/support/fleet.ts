@@ -30,9 +30,15 @@ export interface Delivery {
 export class Fleet {
   private constructor(readonly members: Member[]) {}
 
-  static async connect(url: string, count: number, channelsOf: (index: number) => string[]): Promise<Fleet> {
+  /** `url` may differ per client, e.g. to put one behind a proxy that a test cuts. */
+  static async connect(
+    url: string | ((index: number) => string),
+    count: number,
+    channelsOf: (index: number) => string[],
+  ): Promise<Fleet> {
     const members = Array.from({ length: count }, (_, index): Member => {
-      const client = new Client(url, { WebSocket, backoff: { initialMs: 100, maxMs: 1_000 } });
+      const address = typeof url === 'string' ? url : url(index);
+      const client = new Client(address, { WebSocket, backoff: { initialMs: 100, maxMs: 1_000 } });
       const member: Member = {
         client,
         channels: channelsOf(index),
@@ -82,31 +88,50 @@ export class Fleet {
     return this.members.filter((m) => m.channels.includes(channel));
   }
 
-  /** Waits until every subscriber of each channel received at least its expected count. */
-  async received(expected: ReadonlyMap<string, number>, timeoutMs = 30_000): Promise<void> {
+  /** Waits until every subscriber of each channel received every one of its expected seqs. */
+  async received(expected: ReadonlyMap<string, readonly number[]>, timeoutMs = 30_000): Promise<void> {
     await waitFor(
       () =>
-        [...expected].every(([channel, count]) =>
-          this.of(channel).every((m) => new Set(m.received.get(channel)).size >= count),
+        [...expected].every(([channel, seqs]) =>
+          this.of(channel).every((m) => {
+            const got = new Set(m.received.get(channel));
+            return seqs.every((seq) => got.has(seq));
+          }),
         ),
       'every subscriber to receive every publication',
       timeoutMs,
     );
   }
 
-  /** Lost, duplicated and out-of-order deliveries of seqs `from..to` of `channel`, over all its subscribers. */
-  delivery(channel: string, from: number, to: number): Delivery {
+  /**
+   * Over all subscribers of `channel`: expected seqs never received, seqs received more than
+   * once, and seqs received after a higher one.
+   */
+  delivery(channel: string, expected: readonly number[]): Delivery {
     let lost = 0;
     let duplicated = 0;
     let outOfOrder = 0;
     for (const member of this.of(channel)) {
-      const seqs = (member.received.get(channel) ?? []).filter((seq) => seq >= from && seq <= to);
+      const seqs = member.received.get(channel) ?? [];
       const distinct = new Set(seqs);
-      lost += to - from + 1 - distinct.size;
+      for (const seq of expected) if (!distinct.has(seq)) lost += 1;
       duplicated += seqs.length - distinct.size;
       for (let i = 1; i < seqs.length; i++) if ((seqs[i] ?? 0) < (seqs[i - 1] ?? 0)) outOfOrder += 1;
     }
     return { lost, duplicated, outOfOrder };
+  }
+
+  /** The sum of `delivery` over channels, for a printed summary. */
+  total(expected: ReadonlyMap<string, readonly number[]>): Delivery & { delivered: number } {
+    const sum = { delivered: 0, lost: 0, duplicated: 0, outOfOrder: 0 };
+    for (const [channel, seqs] of expected) {
+      const d = this.delivery(channel, seqs);
+      sum.lost += d.lost;
+      sum.duplicated += d.duplicated;
+      sum.outOfOrder += d.outOfOrder;
+      for (const member of this.of(channel)) sum.delivered += member.received.get(channel)?.length ?? 0;
+    }
+    return sum;
   }
 
   close(): void {

@@ -1,12 +1,13 @@
 import net from 'node:net';
 
 /**
- * A TCP forwarder standing in for the L4 balancer in front of hubs: clients keep one address
- * while the hub behind it is replaced. (Restarting a hub on its own port right after it had
- * clients can fail while the old connections sit in TIME_WAIT.)
+ * A TCP forwarder that tests control: it can stand in for the L4 balancer in front of hubs
+ * (clients keep one address while the hub behind it is replaced) and cut the network between a
+ * client and the hubs for a while.
  */
-export class Balancer {
+export class TcpProxy {
   private readonly connections = new Set<net.Socket>();
+  private cutUntil = 0;
 
   private constructor(
     private readonly server: net.Server,
@@ -15,10 +16,10 @@ export class Balancer {
     server.on('connection', (client) => this.forward(client));
   }
 
-  static async start(targetPort: number): Promise<Balancer> {
+  static async start(targetPort: number): Promise<TcpProxy> {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return new Balancer(server, targetPort);
+    return new TcpProxy(server, targetPort);
   }
 
   get port(): number {
@@ -37,12 +38,22 @@ export class Balancer {
     this.target = port;
   }
 
+  /** Drops every connection without a close frame and refuses new ones for `ms`, like a network outage. */
+  cut(ms: number): void {
+    this.cutUntil = Date.now() + ms;
+    for (const socket of this.connections) socket.destroy();
+  }
+
   async close(): Promise<void> {
     for (const socket of this.connections) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private forward(client: net.Socket): void {
+    if (Date.now() < this.cutUntil) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(this.target, '127.0.0.1');
     for (const [from, to] of [
       [client, upstream],
