@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { Hub } from './hub.js';
 import type { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
 import type { Namespaces } from './namespaces.js';
 
 /** What sessions and their command handlers need from the node that owns them. */
@@ -15,6 +16,7 @@ export interface NodeContext {
   readonly hub: Hub;
   readonly namespaces: Namespaces;
   readonly log: Logger;
+  readonly metrics: Metrics;
   /** Authentication and authorization (src/auth). */
   readonly auth: Auth;
   /** Abuse limits: per-address state, payload rules, hit counters (src/limits). */

@@ -3,6 +3,11 @@ import type { Broker, BrokerEventHandler, Publication } from './brokers/broker.j
 import { limitExceeded } from './errors.js';
 import { Interest } from './interest.js';
 
+/** Told about each fan-out, once per publication (metrics). */
+export interface DeliveryObserver {
+  delivered(subscribers: number, bytes: number, acceptedAt: number | undefined): void;
+}
+
 /** What the hub needs of the transport: native topic fan-out (uWS `app.publish`). */
 export interface TopicPublisher {
   publish(topic: string, message: Uint8Array, isBinary: boolean): void;
@@ -48,6 +53,7 @@ export class Hub implements BrokerEventHandler {
   constructor(
     broker: Broker,
     private readonly maxChannels: number,
+    private readonly observer?: DeliveryObserver,
   ) {
     this.interest = new Interest(broker, (channel) => this.channels.has(channel));
   }
@@ -120,7 +126,17 @@ export class Hub implements BrokerEventHandler {
     const entry = this.channels.get(publication.channel);
     if (!entry || !this.publisher) return;
     if (entry.recorders) for (const recorded of entry.recorders) recorded.push(publication);
-    if (entry.msgpack > 0) this.publisher.publish(entry.msgpackTopic, encodePush('msgpack', publication), true);
-    if (entry.json > 0) this.publisher.publish(entry.jsonTopic, encodePush('json', publication), false);
+    let bytes = 0;
+    if (entry.msgpack > 0) {
+      const frame = encodePush('msgpack', publication);
+      this.publisher.publish(entry.msgpackTopic, frame, true);
+      bytes += frame.byteLength * entry.msgpack;
+    }
+    if (entry.json > 0) {
+      const frame = encodePush('json', publication);
+      this.publisher.publish(entry.jsonTopic, frame, false);
+      bytes += frame.byteLength * entry.json;
+    }
+    this.observer?.delivered(entry.msgpack + entry.json, bytes, publication.time);
   }
 }

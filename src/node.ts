@@ -8,6 +8,7 @@ import type { NodeContext } from './context.js';
 import { Hub } from './hub.js';
 import { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import { Namespaces } from './namespaces.js';
 import type { Session } from './session.js';
 import { SlowConsumerSweep } from './slow-consumers.js';
@@ -43,6 +44,7 @@ export class SwitchboardNode implements NodeContext {
   readonly limits: Limits;
   readonly sessions = new Set<Session>();
   readonly slowConsumers: SlowConsumerSweep;
+  readonly metrics: Metrics;
   private readonly server: Server;
   private stopping = false;
   private boundPort = 0;
@@ -57,17 +59,37 @@ export class SwitchboardNode implements NodeContext {
       { native: transport.native },
       transport.native ? 'uWebSockets.js native server' : 'uWebSockets.js pure-JS fallback',
     );
+    this.metrics = new Metrics({
+      connections: () => this.sessions.size,
+      subscriptions: () => {
+        let count = 0;
+        for (const session of this.sessions) count += session.channels.size;
+        return count;
+      },
+      channels: () => this.hub.channelCount,
+      slowConsumerCloses: () => this.slowConsumers.closed,
+      refusals: () => this.refusals(),
+    });
     this.broker = createBroker(config.broker, log);
-    this.hub = new Hub(this.broker, config.limits.maxChannelsPerNode);
+    this.hub = new Hub(this.broker, config.limits.maxChannelsPerNode, this.metrics);
     this.namespaces = new Namespaces(config);
     this.auth = new Auth(config, this.namespaces);
     this.limits = new Limits(config);
     if (!config.auth) log.warn('no auth: any client may subscribe and publish anywhere (see docs/security.md)');
-    this.bridges = new Bridges(config, this.broker, this.namespaces, log);
+    this.bridges = new Bridges(config, this.broker, this.namespaces, log, this.metrics);
     this.server = new Server(transport.uws, this, {
       notReadyReasons: () => this.notReadyReasons(),
-      onSession: (session) => this.sessions.add(session),
-      onSessionClosed: (session) => this.sessions.delete(session),
+      onSession: (session) => {
+        this.sessions.add(session);
+        this.metrics.connectionOpened();
+        // Debug level: a busy hub opens and closes connections all the time.
+        log.debug({ session: session.id, address: session.socket.remoteAddress }, 'connection opened');
+      },
+      onSessionClosed: (session, code) => {
+        this.sessions.delete(session);
+        this.metrics.connectionClosed(code);
+        log.debug({ session: session.id, code }, 'connection closed');
+      },
       refusing: () => this.stopping,
     });
     this.hub.attach(this.server.app);
@@ -116,6 +138,13 @@ export class SwitchboardNode implements NodeContext {
     for (const session of this.sessions) session.send({ t: 'drain', after: Math.floor(Math.random() * spreadMs) });
     const deadline = Date.now() + graceMs;
     while (this.sessions.size > 0 && Date.now() < deadline) await sleep(DRAIN_POLL_MS);
+  }
+
+  /** Limit hits and authorization refusals, by reason, for the metrics. */
+  private refusals(): Map<string, number> {
+    const counts = new Map<string, number>(Object.entries(this.limits.hits));
+    for (const [operation, count] of Object.entries(this.auth.refused)) counts.set(`auth_${operation}`, count);
+    return counts;
   }
 
   private notReadyReasons(): string[] {

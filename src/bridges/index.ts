@@ -1,6 +1,7 @@
 import type { Broker } from '../brokers/broker.js';
 import type { Config, EgressSettings } from '../config.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { Namespaces } from '../namespaces.js';
 import type { Egress } from './egress.js';
 import { createKafka } from './kafka-client.js';
@@ -23,7 +24,7 @@ export class Bridges {
   private readonly parts: Part[] = [];
   private readonly egresses = new Map<string, Egress>();
 
-  constructor(config: Config, broker: Broker, namespaces: Namespaces, log: Logger) {
+  constructor(config: Config, broker: Broker, namespaces: Namespaces, log: Logger, metrics: Metrics) {
     const settings = [
       ['', config.defaultNamespace] as const,
       ...Object.entries(config.namespaces).map(([name, ns]) => [name, ns] as const),
@@ -35,7 +36,14 @@ export class Bridges {
         : [],
     );
     if (kafka && config.kafka && routes.length > 0) {
-      const ingress = new KafkaIngress(kafka, config.kafka, routes, broker, log.child({ component: 'kafka-ingress' }));
+      const ingress = new KafkaIngress(
+        kafka,
+        config.kafka,
+        routes,
+        broker,
+        log.child({ component: 'kafka-ingress' }),
+        metrics,
+      );
       this.parts.push({
         name: 'kafka ingress',
         start: () => ingress.start(),

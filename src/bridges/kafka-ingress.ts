@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Broker, HistoryOptions } from '../brokers/broker.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { KafkaSettings } from './kafka-client.js';
 import { ingressEvent } from './kafka-event.js';
 
@@ -37,6 +38,7 @@ export class KafkaIngress {
     routes: readonly IngressRoute[],
     private readonly broker: Broker,
     private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {
     this.routes = new Map(routes.map((route) => [route.topic, route]));
   }
@@ -95,6 +97,7 @@ export class KafkaIngress {
   private restart(why: string): Promise<void> {
     if (this.stopping || this.restarting) return this.restarting ?? Promise.resolve();
     this.log.warn({ why }, 'restarting the kafka consumer');
+    this.metrics.kafkaConsumerRestart(why);
     this.restarting = (async () => {
       for (let attempt = 1; !this.stopping; attempt++) {
         try {
@@ -135,6 +138,11 @@ export class KafkaIngress {
       if (!handed) return;
       resolveOffset(message.offset);
       await commitOffsetsIfNecessary();
+      this.metrics.kafkaConsumerLag(
+        batch.topic,
+        batch.partition,
+        Number(batch.highWatermark) - Number(message.offset) - 1,
+      );
     }
     await heartbeat();
   }

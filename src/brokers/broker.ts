@@ -8,6 +8,8 @@ export interface Publication {
   readonly channel: string;
   readonly position?: Position;
   readonly data: Uint8Array;
+  /** When the broker accepted it (Unix ms), for the delivery latency metric; absent for replays and raw PUBLISH. */
+  readonly time?: number;
 }
 
 /** A publication with its place in the channel: what history holds and replays. */

@@ -68,7 +68,12 @@ export class MemoryBroker implements Broker {
       state.sequences.set(idempotency.source, idempotency.sequence);
     }
     state.offset += 1;
-    const publication: PositionedPublication = { channel, position: { ep: state.epoch, off: state.offset }, data };
+    const publication: PositionedPublication = {
+      channel,
+      position: { ep: state.epoch, off: state.offset },
+      data,
+      time: Date.now(),
+    };
     if (history.size > 0) {
       state.history.push(publication);
       state.expiries.push(Date.now() + history.ttlMs);

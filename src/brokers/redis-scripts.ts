@@ -31,14 +31,14 @@ if ARGV[7] ~= '' then
 end
 local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
 local size = tonumber(ARGV[3])
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 if size > 0 then
-  local now = redis.call('TIME')
-  local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
   redis.call('XADD', KEYS[2], 'MAXLEN', size, string.format('0-%d', offset), 'd', ARGV[2], 'x', string.format('%d', ms + tonumber(ARGV[4])))
   redis.call('PEXPIRE', KEYS[2], ARGV[4])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[6])
-redis.call('PUBLISH', ARGV[1], epoch .. string.format(':%d:', offset) .. ARGV[2])
+redis.call('PUBLISH', ARGV[1], epoch .. string.format(':%d:%d:', offset, ms) .. ARGV[2])
 return {epoch, offset, 0}
 `;
 

@@ -98,15 +98,17 @@ export class RedisBroker implements Broker {
 
 const COLON = 0x3a;
 
-/** `epoch:offset:data`, as the publish script writes it. */
+/** `epoch:offset:time:data`, as the publish script writes it (time: Unix ms of acceptance). */
 function parseEnvelope(channel: string, message: Buffer): Publication | undefined {
   const first = message.indexOf(COLON);
   const second = first === -1 ? -1 : message.indexOf(COLON, first + 1);
-  if (second === -1) return undefined;
+  const third = second === -1 ? -1 : message.indexOf(COLON, second + 1);
+  if (third === -1) return undefined;
   const position = PositionSchema.safeParse({
     ep: message.toString('latin1', 0, first),
     off: Number(message.toString('latin1', first + 1, second)),
   });
-  if (!position.success) return undefined;
-  return { channel, position: position.data, data: message.subarray(second + 1) };
+  const time = Number(message.toString('latin1', second + 1, third));
+  if (!position.success || !Number.isSafeInteger(time)) return undefined;
+  return { channel, position: position.data, data: message.subarray(third + 1), time };
 }

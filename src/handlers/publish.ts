@@ -21,21 +21,29 @@ export const publish: Handler<PublishRequest> = async (session, { ch, d }) => {
   node.limits.payloads.check(namespace.name, d);
   const egress = node.bridges.egress(namespace.name);
   if (egress) {
-    await egress
-      .send({ channel: ch, json: JSON.stringify(d), connection: session.id, timestamp: Date.now() })
-      .catch((error: unknown) => failed(session, 'egress', error));
+    const message = {
+      channel: ch,
+      json: JSON.stringify(d),
+      connection: session.id,
+      user: session.access.principal.sub,
+      timestamp: Date.now(),
+    };
+    await egress.send(message).catch((error: unknown) => failed(session, 'egress', error));
+    node.metrics.clientPublish('egress', true);
     return {};
   }
-  if (!node.broker.isReady()) throw notAvailable('broker');
+  if (!node.broker.isReady()) failed(session, 'broker', new Error('not ready'));
   const data = encodeData(d);
   const position = await node.broker
     .publish(ch, data, namespace.history)
     .catch((error: unknown) => failed(session, 'broker', error));
+  node.metrics.clientPublish('broker', true);
   const result: PublishResult = { ep: position.ep, off: position.off };
   return result;
 };
 
-function failed(session: Session, target: string, error: unknown): never {
+function failed(session: Session, target: 'broker' | 'egress', error: unknown): never {
+  session.node.metrics.clientPublish(target, false);
   session.node.log.warn({ err: (error as Error).message, target }, 'client publish not accepted');
   throw notAvailable(target);
 }

@@ -35,12 +35,17 @@ export const subscribe: Handler<SubscribeRequest> = async (session, { ch, since,
     }
     socket.subscribe(topicOf(socket.format, ch));
     const result: SubscribeResult = { ep: start.top.ep, off: start.top.off };
-    if (since) result.rec = start.recovered;
+    if (since) {
+      result.rec = start.recovered;
+      node.metrics.recovery(start.recovered, start.reason);
+    }
     if (start.reason) result.why = start.reason;
     return result;
   } catch (error) {
     if (channels.delete(ch)) node.hub.remove(ch, socket.format);
-    throw error instanceof HubError ? error : notAvailable('broker');
+    if (error instanceof HubError) throw error;
+    node.metrics.brokerError(since ? 'history' : 'position');
+    throw notAvailable('broker');
   } finally {
     recorder.release();
   }

@@ -10,6 +10,7 @@ import type {
 import { CloseCode, negotiateSubprotocol, SUBPROTOCOLS, type WireFormat } from '@switchboard/protocol';
 import type { NodeContext } from '../context.js';
 import { handleHealth, handleReady } from '../http/health.js';
+import { handleMetrics } from '../http/metrics.js';
 import { handlePublish } from '../http/publish.js';
 import { respondError } from '../http/respond.js';
 import { Session } from '../session.js';
@@ -124,6 +125,7 @@ export class Server {
     });
     this.app.post('/api/publish', handlePublish(node));
     this.app.get('/healthz', handleHealth);
+    this.app.get('/metrics', handleMetrics(node.metrics));
     this.app.get('/readyz', handleReady(hooks.notReadyReasons));
     this.app.any('/*', (res) => respondError(res, '404 Not Found', 'no such route'));
   }
