@@ -145,6 +145,16 @@ const KafkaSettings = z.strictObject({
   produceTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
 });
 
+const TracingSettings = z.strictObject({
+  /** Export OpenTelemetry spans (ingress, fan-out, publishes); off by default. */
+  enabled: z.boolean().default(false),
+  /** OTLP/HTTP traces endpoint; default http://localhost:4318/v1/traces (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). */
+  otlpUrl: z.url().optional(),
+  serviceName: z.string().min(1).default('switchboard'),
+  /** Fraction of traces started here that are sampled; traces started by a service follow its decision. */
+  sampleRatio: z.number().min(0).max(1).default(1),
+});
+
 export const Config = z
   .strictObject({
     /** This hub's name in logs and in connect replies; defaults to the host name and process id. */
@@ -161,6 +171,7 @@ export const Config = z
       .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .prefault({}),
     broker: BrokerSettings.prefault({ type: 'memory' }),
+    tracing: TracingSettings.prefault({}),
     /** Kafka cluster for namespaces with `kafkaIngress` or a `kafka` egress. */
     kafka: KafkaSettings.optional(),
     limits: LimitSettings.prefault({}),

@@ -2,6 +2,7 @@ import { decodeData, encodePublicationJson, encodePublicationMsgpack, type WireF
 import type { Broker, BrokerEventHandler, Publication } from './brokers/broker.js';
 import { limitExceeded } from './errors.js';
 import { Interest } from './interest.js';
+import { traceFanout } from './tracing.js';
 
 /** Told about each fan-out, once per publication (metrics). */
 export interface DeliveryObserver {
@@ -138,5 +139,6 @@ export class Hub implements BrokerEventHandler {
       bytes += frame.byteLength * entry.json;
     }
     this.observer?.delivered(entry.msgpack + entry.json, bytes, publication.time);
+    if (publication.trace) traceFanout(publication.trace, publication.channel, entry.msgpack + entry.json);
   }
 }

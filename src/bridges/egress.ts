@@ -6,6 +6,8 @@ export interface EgressMessage {
   readonly connection: string;
   readonly user?: string | undefined;
   readonly timestamp: number;
+  /** W3C traceparent of the client publish, when traced. */
+  readonly trace?: string | undefined;
 }
 
 /** Where a namespace's client publishes go; `send` settles only once the target accepted it (I4). */

@@ -57,6 +57,7 @@ export class KafkaProducer {
       timestamp: String(message.timestamp),
     };
     if (message.user !== undefined) headers.user = message.user;
+    if (message.trace !== undefined) headers.traceparent = message.trace;
     await within(
       this.producer.send({
         topic,

@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Broker, HistoryOptions } from '../brokers/broker.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { type Carrier, SpanKind, traced } from '../tracing.js';
 import type { KafkaSettings } from './kafka-client.js';
 import { ingressEvent } from './kafka-event.js';
 
@@ -167,9 +168,16 @@ export class KafkaIngress {
       return true;
     }
     const idempotency = { source, sequence: Number(message.offset) };
+    const carrier = traceCarrier(message);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.broker.publish(event.channel, event.data, route.history, idempotency);
+        await traced(
+          'switchboard.ingress kafka',
+          SpanKind.CONSUMER,
+          carrier,
+          { 'messaging.destination.name': event.channel },
+          (trace) => this.broker.publish(event.channel, event.data, route.history, { idempotency, trace }),
+        );
         return true;
       } catch (error) {
         if (!active()) return false;
@@ -180,6 +188,16 @@ export class KafkaIngress {
       }
     }
   }
+}
+
+/** The W3C trace context a service put in the message's headers, if any. */
+function traceCarrier(message: KafkaMessage): Carrier | undefined {
+  const value = (name: string) => {
+    const header = message.headers?.[name];
+    return (Array.isArray(header) ? header[0] : header)?.toString();
+  };
+  const traceparent = value('traceparent');
+  return traceparent === undefined ? undefined : { traceparent, tracestate: value('tracestate') };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

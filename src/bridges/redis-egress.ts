@@ -73,5 +73,6 @@ function fieldsOf(message: EgressMessage): string[] {
     String(message.timestamp),
   ];
   if (message.user !== undefined) fields.push('user', message.user);
+  if (message.trace !== undefined) fields.push('traceparent', message.trace);
   return fields;
 }

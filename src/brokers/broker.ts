@@ -10,6 +10,8 @@ export interface Publication {
   readonly data: Uint8Array;
   /** When the broker accepted it (Unix ms), for the delivery latency metric; absent for replays and raw PUBLISH. */
   readonly time?: number;
+  /** W3C traceparent of the span that published it, when traced. */
+  readonly trace?: string;
 }
 
 /** A publication with its place in the channel: what history holds and replays. */
@@ -32,6 +34,13 @@ export interface HistoryOptions {
 export interface Idempotency {
   readonly source: string;
   readonly sequence: number;
+}
+
+/** Optional parts of a publish. */
+export interface PublishExtras {
+  readonly idempotency?: Idempotency;
+  /** W3C traceparent to carry to every hub's fan-out. */
+  readonly trace?: string | undefined;
 }
 
 export interface HistoryQuery {
@@ -63,7 +72,7 @@ export interface Broker {
   subscribe(channels: readonly string[]): Promise<void>;
   unsubscribe(channels: readonly string[]): Promise<void>;
   /** Assigns the next position, appends to history and delivers, atomically; a duplicate changes nothing. */
-  publish(channel: string, data: Uint8Array, history: HistoryOptions, idempotency?: Idempotency): Promise<Position>;
+  publish(channel: string, data: Uint8Array, history: HistoryOptions, extras?: PublishExtras): Promise<Position>;
   /** The position of the channel's latest publication (offset 0 before the first one). */
   position(channel: string): Promise<Position>;
   history(channel: string, query: HistoryQuery): Promise<HistoryResult>;

@@ -5,8 +5,8 @@ import type {
   HistoryOptions,
   HistoryQuery,
   HistoryResult,
-  Idempotency,
   PositionedPublication,
+  PublishExtras,
 } from './broker.js';
 import { newEpoch } from './epoch.js';
 
@@ -59,9 +59,10 @@ export class MemoryBroker implements Broker {
     channel: string,
     data: Uint8Array,
     history: HistoryOptions,
-    idempotency?: Idempotency,
+    extras: PublishExtras = {},
   ): Promise<Position> {
     const state = this.stateOf(channel);
+    const { idempotency } = extras;
     if (idempotency) {
       const seen = state.sequences.get(idempotency.source) ?? -1;
       if (idempotency.sequence <= seen) return { ep: state.epoch, off: state.offset };
@@ -73,6 +74,7 @@ export class MemoryBroker implements Broker {
       position: { ep: state.epoch, off: state.offset },
       data,
       time: Date.now(),
+      ...(extras.trace ? { trace: extras.trace } : {}),
     };
     if (history.size > 0) {
       state.history.push(publication);

@@ -18,7 +18,7 @@ end
 
 /**
  * ARGV: 1 pub/sub channel, 2 data, 3 history size, 4 history ttl ms, 5 epoch candidate,
- * 6 meta ttl seconds, 7 idempotency field ('' for none), 8 idempotency sequence.
+ * 6 meta ttl seconds, 7 idempotency field ('' for none), 8 idempotency sequence, 9 traceparent ('' for none).
  * Returns {epoch, offset, duplicate(0|1)}.
  */
 export const PUBLISH_SCRIPT = `${ENSURE_EPOCH.replace('ARGV_EPOCH', 'ARGV[5]')}
@@ -38,7 +38,7 @@ if size > 0 then
   redis.call('PEXPIRE', KEYS[2], ARGV[4])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[6])
-redis.call('PUBLISH', ARGV[1], epoch .. string.format(':%d:%d:', offset, ms) .. ARGV[2])
+redis.call('PUBLISH', ARGV[1], epoch .. string.format(':%d:%d:', offset, ms) .. ARGV[9] .. ':' .. ARGV[2])
 return {epoch, offset, 0}
 `;
 

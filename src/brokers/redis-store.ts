@@ -1,7 +1,7 @@
 import type { Position } from '@switchboard/protocol';
 import { Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
-import type { HistoryOptions, HistoryQuery, HistoryResult, Idempotency, PositionedPublication } from './broker.js';
+import type { HistoryOptions, HistoryQuery, HistoryResult, PositionedPublication, PublishExtras } from './broker.js';
 import { newEpoch } from './epoch.js';
 import { RedisKeys } from './redis-keys.js';
 import { HISTORY_SCRIPT, POSITION_SCRIPT, PUBLISH_SCRIPT } from './redis-scripts.js';
@@ -61,8 +61,9 @@ export class RedisStore {
     channel: string,
     data: Uint8Array,
     history: HistoryOptions,
-    idempotency?: Idempotency,
+    extras: PublishExtras = {},
   ): Promise<Position> {
+    const { idempotency } = extras;
     const reply = await this.scripts.publish(
       this.keys.meta(channel),
       this.keys.history(channel),
@@ -74,6 +75,7 @@ export class RedisStore {
       this.positionTtl(history),
       idempotency ? `k:${idempotency.source}` : '',
       idempotency?.sequence ?? 0,
+      extras.trace ?? '',
     );
     const [ep, off] = PublishReply.parse(reply);
     return { ep, off };

@@ -8,8 +8,8 @@ import type {
   HistoryOptions,
   HistoryQuery,
   HistoryResult,
-  Idempotency,
   Publication,
+  PublishExtras,
 } from './broker.js';
 import { FAIL_FAST, RedisStore, type RedisStoreSettings } from './redis-store.js';
 
@@ -55,8 +55,8 @@ export class RedisBroker implements Broker {
     await this.subscriber.unsubscribe(...this.pubsubChannels(channels));
   }
 
-  publish(channel: string, data: Uint8Array, history: HistoryOptions, idempotency?: Idempotency): Promise<Position> {
-    return this.store.publish(channel, data, history, idempotency);
+  publish(channel: string, data: Uint8Array, history: HistoryOptions, extras?: PublishExtras): Promise<Position> {
+    return this.store.publish(channel, data, history, extras);
   }
 
   position(channel: string): Promise<Position> {
@@ -98,17 +98,25 @@ export class RedisBroker implements Broker {
 
 const COLON = 0x3a;
 
-/** `epoch:offset:time:data`, as the publish script writes it (time: Unix ms of acceptance). */
+/**
+ * `epoch:offset:time:trace:data`, as the publish script writes it (time: Unix ms of acceptance;
+ * trace: a W3C traceparent or nothing).
+ */
 function parseEnvelope(channel: string, message: Buffer): Publication | undefined {
   const first = message.indexOf(COLON);
   const second = first === -1 ? -1 : message.indexOf(COLON, first + 1);
   const third = second === -1 ? -1 : message.indexOf(COLON, second + 1);
-  if (third === -1) return undefined;
+  const fourth = third === -1 ? -1 : message.indexOf(COLON, third + 1);
+  if (fourth === -1) return undefined;
   const position = PositionSchema.safeParse({
     ep: message.toString('latin1', 0, first),
     off: Number(message.toString('latin1', first + 1, second)),
   });
   const time = Number(message.toString('latin1', second + 1, third));
   if (!position.success || !Number.isSafeInteger(time)) return undefined;
-  return { channel, position: position.data, data: message.subarray(third + 1), time };
+  const trace = message.toString('latin1', third + 1, fourth);
+  const data = message.subarray(fourth + 1);
+  return trace === ''
+    ? { channel, position: position.data, data, time }
+    : { channel, position: position.data, data, time, trace };
 }

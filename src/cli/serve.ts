@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { SwitchboardNode } from '../node.js';
+import { startTracing } from '../tracing.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `Usage: switchboard serve [--config FILE]
@@ -29,18 +30,22 @@ export async function serve(argv: string[]): Promise<number> {
     throw error;
   }
   const log = createLogger(config.log.level);
+  const stopTracing = startTracing(config.tracing);
   const node = new SwitchboardNode(config, log);
   await node.start();
   return new Promise((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping');
-      node.stop().then(
-        () => resolve(0),
-        (error: unknown) => {
-          log.error({ err: error }, 'unclean stop');
-          resolve(1);
-        },
-      );
+      node
+        .stop()
+        .then(stopTracing)
+        .then(
+          () => resolve(0),
+          (error: unknown) => {
+            log.error({ err: error }, 'unclean stop');
+            resolve(1);
+          },
+        );
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -1,6 +1,7 @@
 import { ErrorCode, encodeData, type PublishRequest, type PublishResult } from '@switchboard/protocol';
 import { HubError, notAvailable } from '../errors.js';
 import type { Session } from '../session.js';
+import { SpanKind, traced } from '../tracing.js';
 import type { Handler } from './types.js';
 
 /**
@@ -20,23 +21,27 @@ export const publish: Handler<PublishRequest> = async (session, { ch, d }) => {
   node.auth.authorizePublish(session, ch);
   node.limits.payloads.check(namespace.name, d);
   const egress = node.bridges.egress(namespace.name);
+  const attributes = { 'messaging.destination.name': ch, 'switchboard.connection': session.id };
   if (egress) {
-    const message = {
-      channel: ch,
-      json: JSON.stringify(d),
-      connection: session.id,
-      user: session.access.principal.sub,
-      timestamp: Date.now(),
-    };
-    await egress.send(message).catch((error: unknown) => failed(session, 'egress', error));
+    await traced('switchboard.publish client', SpanKind.SERVER, undefined, attributes, (trace) => {
+      const message = {
+        channel: ch,
+        json: JSON.stringify(d),
+        connection: session.id,
+        user: session.access.principal.sub,
+        timestamp: Date.now(),
+        trace,
+      };
+      return egress.send(message);
+    }).catch((error: unknown) => failed(session, 'egress', error));
     node.metrics.clientPublish('egress', true);
     return {};
   }
   if (!node.broker.isReady()) failed(session, 'broker', new Error('not ready'));
   const data = encodeData(d);
-  const position = await node.broker
-    .publish(ch, data, namespace.history)
-    .catch((error: unknown) => failed(session, 'broker', error));
+  const position = await traced('switchboard.publish client', SpanKind.SERVER, undefined, attributes, (trace) =>
+    node.broker.publish(ch, data, namespace.history, { trace }),
+  ).catch((error: unknown) => failed(session, 'broker', error));
   node.metrics.clientPublish('broker', true);
   const result: PublishResult = { ep: position.ep, off: position.off };
   return result;

@@ -3,6 +3,7 @@ import { encodeData } from '@switchboard/protocol';
 import type { NodeContext } from '../context.js';
 import { HubError } from '../errors.js';
 import { normalizeAddress } from '../limits/address.js';
+import { SpanKind, traced } from '../tracing.js';
 import { readBody } from './body.js';
 import { respondError, respondJson, trackAbort } from './respond.js';
 import { HttpPublishBody } from './schemas.js';
@@ -20,6 +21,11 @@ export function handlePublish(node: NodeContext) {
       respondError(res, refused.status, refused.reason);
       return;
     }
+    // Headers are only readable before the first await.
+    const carrier = {
+      traceparent: req.getHeader('traceparent') || undefined,
+      tracestate: req.getHeader('tracestate') || undefined,
+    };
     trackAbort(res);
     void readBody(res, node.config.limits.maxHttpBodyBytes)
       .then(async (read) => {
@@ -44,7 +50,13 @@ export function handlePublish(node: NodeContext) {
         try {
           const namespace = node.namespaces.of(channel);
           if (!node.broker.isReady()) return respondError(res, '503 Service Unavailable', 'broker is not available');
-          const position = await node.broker.publish(channel, encodeData(data), namespace.history);
+          const position = await traced(
+            'switchboard.publish http',
+            SpanKind.SERVER,
+            carrier,
+            { 'messaging.destination.name': channel },
+            (trace) => node.broker.publish(channel, encodeData(data), namespace.history, { trace }),
+          );
           respondJson(res, '200 OK', { epoch: position.ep, offset: position.off });
         } catch (error) {
           if (error instanceof HubError) return respondError(res, '400 Bad Request', error.message);

@@ -108,11 +108,21 @@ export function brokerContract(name: string, create: () => Promise<Broker>): voi
 
     it('drops a publication whose idempotency sequence it has already seen from that source', async () => {
       const c = fresh('idem');
-      const first = await broker.publish(c, encodeData('a'), history, { source: 'orders/0', sequence: 10 });
-      const again = await broker.publish(c, encodeData('a'), history, { source: 'orders/0', sequence: 10 });
-      const older = await broker.publish(c, encodeData('z'), history, { source: 'orders/0', sequence: 9 });
-      const otherSource = await broker.publish(c, encodeData('b'), history, { source: 'orders/1', sequence: 10 });
-      const next = await broker.publish(c, encodeData('c'), history, { source: 'orders/0', sequence: 11 });
+      const first = await broker.publish(c, encodeData('a'), history, {
+        idempotency: { source: 'orders/0', sequence: 10 },
+      });
+      const again = await broker.publish(c, encodeData('a'), history, {
+        idempotency: { source: 'orders/0', sequence: 10 },
+      });
+      const older = await broker.publish(c, encodeData('z'), history, {
+        idempotency: { source: 'orders/0', sequence: 9 },
+      });
+      const otherSource = await broker.publish(c, encodeData('b'), history, {
+        idempotency: { source: 'orders/1', sequence: 10 },
+      });
+      const next = await broker.publish(c, encodeData('c'), history, {
+        idempotency: { source: 'orders/0', sequence: 11 },
+      });
       assert.deepEqual(
         [first, again, older, otherSource, next].map((p) => p.off),
         [1, 1, 1, 2, 3],
