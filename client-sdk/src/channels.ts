@@ -31,6 +31,8 @@ export class Channel {
   constructor(
     readonly name: string,
     since: Position | undefined,
+    /** Subscription token sent with the `sub` frame, for private channels. */
+    readonly token?: string | undefined,
   ) {
     this.lastSeen = since;
   }

@@ -5,6 +5,7 @@ import {
   ErrorCode,
   type PublicationPush,
   PublishResult,
+  RefreshResult,
   type ServerFrame,
   SubscribeResult,
   shouldReconnect,
@@ -37,6 +38,8 @@ interface Link {
   pingMs: number;
   lastInbound: number;
   liveness: ReturnType<typeof setTimeout> | undefined;
+  /** Renews the token before the hub's `exp`. */
+  refresh: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** Sent when the client drops a socket because a reply did not come (IANA-registered "Timeout"). */
@@ -103,7 +106,7 @@ export class Client extends Emitter<ClientEvents> {
       entry.handles.add(handle);
       if (entry.live) this.joinLive(entry, handle);
     } else {
-      entry = new Channel(channel, options.since);
+      entry = new Channel(channel, options.since, options.token);
       entry.handles.add(handle);
       this.channels.set(channel, entry);
       if (this.link?.connected) this.subscribeOnWire(this.link, entry);
@@ -163,7 +166,14 @@ export class Client extends Emitter<ClientEvents> {
       this.terminate(closedError(`cannot open a WebSocket to ${this.url}: ${messageOf(error)}`), true);
       return;
     }
-    const link: Link = { transport, connected: false, pingMs: 0, lastInbound: 0, liveness: undefined };
+    const link: Link = {
+      transport,
+      connected: false,
+      pingMs: 0,
+      lastInbound: 0,
+      liveness: undefined,
+      refresh: undefined,
+    };
     this.link = link;
   }
 
@@ -205,6 +215,7 @@ export class Client extends Emitter<ClientEvents> {
     for (const entry of this.channels.values()) this.subscribeOnWire(link, entry);
     for (const request of this.requests.waiting()) this.send(link, request);
     this.watchLiveness(link);
+    this.scheduleRefresh(link, result.exp);
     this.setState('connected');
     if (this.link === link) this.emit('connected', result);
   }
@@ -261,7 +272,12 @@ export class Client extends Emitter<ClientEvents> {
 
   private subscribeOnWire(link: Link, entry: Channel): void {
     const since = entry.last;
-    const body: RequestBody = since ? { t: 'sub', ch: entry.name, since } : { t: 'sub', ch: entry.name };
+    const body: RequestBody = {
+      t: 'sub',
+      ch: entry.name,
+      ...(since ? { since } : {}),
+      ...(entry.token ? { token: entry.token } : {}),
+    };
     const { request, result } = this.requests.create(body, SubscribeResult);
     const { id } = this.send(link, request);
     entry.subscribing(id);
@@ -322,6 +338,39 @@ export class Client extends Emitter<ClientEvents> {
       if (error.code === ClientErrorCode.TIMEOUT) this.drop(TIMEOUT_CLOSE, error.message);
       else this.emit('error', error);
     });
+  }
+
+  /**
+   * Sends a fresh token (from the `token` function) well before the credentials expire at `exp`,
+   * so the hub does not close the connection with 4004; each refresh reply names the next `exp`.
+   */
+  private scheduleRefresh(link: Link, exp: number | undefined): void {
+    const tokenOf = this.options.token;
+    if (exp === undefined || typeof tokenOf !== 'function') return;
+    const remaining = exp - Date.now();
+    link.refresh = setTimeout(
+      async () => {
+        if (this.link !== link) return;
+        let token: string;
+        try {
+          token = await tokenOf();
+        } catch (error) {
+          this.emit(
+            'error',
+            new SwitchboardError(ClientErrorCode.TOKEN, `could not refresh the token: ${messageOf(error)}`, true),
+          );
+          return;
+        }
+        if (this.link !== link) return;
+        const { request, result } = this.requests.create({ t: 'refresh', token }, RefreshResult);
+        this.send(link, request);
+        result.then(
+          (refreshed) => this.scheduleRefresh(link, refreshed.exp),
+          (error: SwitchboardError) => this.emit('error', error),
+        );
+      },
+      Math.max(0, remaining - Math.min(60_000, remaining / 5)),
+    );
   }
 
   /**
@@ -386,6 +435,7 @@ export class Client extends Emitter<ClientEvents> {
     if (!link) return;
     this.link = undefined;
     clearTimeout(link.liveness);
+    clearTimeout(link.refresh);
     link.transport.close(code, reason);
     this.requests.failSent(
       new SwitchboardError(ClientErrorCode.DISCONNECTED, 'the connection was lost before the reply', true),

@@ -68,6 +68,12 @@ export interface SubscribeOptions {
    * subscription; a channel already subscribed on this client continues where it is.
    */
   readonly since?: Position;
+  /**
+   * A subscription token (a JWT naming the channel) for a private channel; sent with every
+   * (re)subscription of the channel made by this handle. When it expires the hub ends the
+   * subscription (`unsubscribed`, code 109): subscribe again with a fresh one.
+   */
+  readonly token?: string;
 }
 
 export type SubscriptionState = 'subscribing' | 'subscribed' | 'unsubscribed';

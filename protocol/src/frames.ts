@@ -86,10 +86,13 @@ export const SubscribeResult = z.object({
   why: z.string().optional(),
 });
 export const PublishResult = z.object({ ep: z.string().optional(), off: z.number().int().optional() });
+/** The refreshed credentials' expiry (Unix ms), when they expire. */
+export const RefreshResult = z.object({ exp: z.number().int().optional() });
 export const EmptyResult = z.object({});
 export type ConnectResult = z.infer<typeof ConnectResult>;
 export type SubscribeResult = z.infer<typeof SubscribeResult>;
 export type PublishResult = z.infer<typeof PublishResult>;
+export type RefreshResult = z.infer<typeof RefreshResult>;
 
 export const OkReply = z.object({ t: z.literal('ok'), id: RequestId, r: z.unknown().optional() });
 export const ErrorReply = z.object({

@@ -1,4 +1,4 @@
-import type { RefreshRequest } from '@switchboard/protocol';
+import type { RefreshRequest, RefreshResult } from '@switchboard/protocol';
 import type { Handler } from './types.js';
 
 /**
@@ -7,5 +7,7 @@ import type { Handler } from './types.js';
  */
 export const refresh: Handler<RefreshRequest> = async (session, { token }) => {
   await session.node.auth.refresh(session, token);
-  return undefined;
+  const exp = session.access.principal.expiresAt;
+  const result: RefreshResult = exp === undefined ? {} : { exp };
+  return result;
 };
