@@ -4,6 +4,9 @@ import { type ErrorReply, type OkReply, SUBPROTOCOLS, type WireFormat } from '@s
 import { type JWTPayload, SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { startHub, type TestHub } from '../support/hub.js';
+
+export { upgradeRefusal } from '../support/upgrade.js';
+
 import { RawClient } from '../support/raw-client.js';
 import { waitFor } from '../support/wait.js';
 
@@ -113,29 +116,6 @@ export class Watcher {
   close(): void {
     this.client.close();
   }
-}
-
-/** Opens a WebSocket expecting the upgrade to be refused; resolves with the HTTP status and body. */
-export function upgradeRefusal(
-  url: string,
-  options: WebSocket.ClientOptions = {},
-  protocols: string[] = [SUBPROTOCOLS.msgpack],
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols, options);
-    ws.on('open', () => {
-      ws.close();
-      reject(new Error('the upgrade was accepted'));
-    });
-    ws.on('error', () => undefined);
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => {
-        body += chunk.toString();
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-  });
 }
 
 /** Opens a WebSocket with options (origin, headers) and resolves once it is open. */

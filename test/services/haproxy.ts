@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { canConnect, freePort } from './ports.js';
-import { registerExitCleanup, ServiceProcess } from './process.js';
+import { type ManagedService, registerExitCleanup, ServiceProcess } from './process.js';
 
 export interface Backend {
   host: string;
@@ -22,20 +22,8 @@ export interface HaproxyOptions {
   readyTimeoutMs?: number;
 }
 
-export interface HaproxyService {
-  readonly host: string;
-  readonly port: number;
-  readonly pid: number | undefined;
+export interface HaproxyService extends ManagedService {
   readonly configFile: string;
-  readonly logFile: string;
-  readonly process: ServiceProcess;
-  start(): Promise<void>;
-  /** Stops the process (config kept, so start() works again). */
-  stop(): Promise<void>;
-  restart(): Promise<void>;
-  kill9(): Promise<void>;
-  /** stop() and remove the temp config folder (also done at process exit). */
-  destroy(): Promise<void>;
 }
 
 /** HTTP/1.1 with a Host header: uWS does not answer requests without one (HAProxy's default is HTTP/1.0). */

@@ -6,7 +6,7 @@ export type { KafkaOptions, KafkaProperties, KafkaService } from './kafka.js';
 export { createTopics, kafkaAnswers, kafkaServerProperties, newClusterId, startKafka } from './kafka.js';
 export { KAFKA_VERSION, kafkaHome, kafkaLibsDir, repoRoot, serviceLogDir } from './paths.js';
 export { canConnect, freePort, waitForPort } from './ports.js';
-export type { ExitInfo, ReadinessProbe, ServiceProcessOptions } from './process.js';
+export type { ExitInfo, ManagedService, ReadinessProbe, ServiceProcessOptions } from './process.js';
 export { registerExitCleanup, ServiceProcess } from './process.js';
 export type { RedisOptions, RedisService } from './redis.js';
 export { redisPing, startRedis } from './redis.js';

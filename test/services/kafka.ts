@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaLibsDir, kafkaLog4jFile } from './paths.js';
 import { canConnect, freePort } from './ports.js';
-import { registerExitCleanup, ServiceProcess } from './process.js';
+import { type ManagedService, registerExitCleanup, ServiceProcess } from './process.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -36,27 +36,13 @@ export interface KafkaOptions {
   stopGraceMs?: number;
 }
 
-export interface KafkaService {
+export interface KafkaService extends ManagedService {
   /** ['127.0.0.1:P'] */
   readonly brokers: string[];
-  readonly host: string;
-  readonly port: number;
   readonly controllerPort: number;
   readonly clusterId: string;
-  /** Temp folder with server.properties and the log dir (removed by destroy() or at process exit). */
+  /** Temp folder with server.properties and the log dir; stop() keeps it, destroy() removes it. */
   readonly dir: string;
-  readonly pid: number | undefined;
-  readonly logFile: string;
-  readonly process: ServiceProcess;
-  /** Starts it again after stop()/kill9(): same ports, same data. */
-  start(): Promise<void>;
-  /** Stops the broker (data kept). */
-  stop(): Promise<void>;
-  /** stop + start on the same ports with the same data. */
-  restart(): Promise<void>;
-  kill9(): Promise<void>;
-  /** stop() and delete the data folder. */
-  destroy(): Promise<void>;
 }
 
 /** A random cluster id in Kafka's Uuid format: 16 bytes, base64url, no padding, not starting with '-'. */

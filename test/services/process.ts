@@ -13,6 +13,24 @@ import { serviceLogDir } from './paths.js';
 /** Returns true once the service answers; must itself be bounded in time. */
 export type ReadinessProbe = () => Promise<boolean>;
 
+/** What every service the tests run can do: the lifecycle a chaos test drives. */
+export interface ManagedService {
+  readonly host: string;
+  readonly port: number;
+  /** PID of the current process (undefined while stopped). */
+  readonly pid: number | undefined;
+  readonly logFile: string;
+  readonly process: ServiceProcess;
+  /** Starts it again after stop() or kill9(), on the same port(s). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** stop + start. */
+  restart(): Promise<void>;
+  kill9(): Promise<void>;
+  /** stop() and remove everything it left on disk (also done at process exit). */
+  destroy(): Promise<void>;
+}
+
 export interface ServiceProcessOptions {
   /** Short name used in the log file name and errors, e.g. "redis". */
   name: string;

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import os from 'node:os';
 import { freePort } from './ports.js';
-import { ServiceProcess } from './process.js';
+import { type ManagedService, ServiceProcess } from './process.js';
 
 export interface RedisOptions {
   /** Defaults to a free port. */
@@ -12,23 +12,9 @@ export interface RedisOptions {
   readyTimeoutMs?: number;
 }
 
-export interface RedisService {
-  readonly host: string;
-  readonly port: number;
+export interface RedisService extends ManagedService {
   /** redis://127.0.0.1:P */
   readonly url: string;
-  /** PID of the current process (undefined while stopped). */
-  readonly pid: number | undefined;
-  readonly logFile: string;
-  readonly process: ServiceProcess;
-  /** Starts it again after stop()/kill9() on the same port (data is gone: no persistence). */
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** stop + start on the same port. */
-  restart(): Promise<void>;
-  kill9(): Promise<void>;
-  /** Same as stop() (nothing on disk); for a uniform API with kafka/haproxy. */
-  destroy(): Promise<void>;
 }
 
 /** Sends PING over a raw socket; true on +PONG (false on -LOADING, errors, timeout). */

@@ -4,23 +4,8 @@ import { SUBPROTOCOLS } from '@switchboard/protocol';
 import WebSocket from 'ws';
 import { startHub, type TestHub } from '../../support/hub.js';
 import { RawClient } from '../../support/raw-client.js';
+import { upgradeRefusal } from '../../support/upgrade.js';
 import { waitFor } from '../../support/wait.js';
-
-/** Opens a WebSocket and reports the HTTP status of a refused upgrade. */
-function refusal(url: string, protocols: string[]): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols);
-    ws.on('open', () => reject(new Error('the upgrade was accepted')));
-    ws.on('error', () => undefined);
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => {
-        body += chunk.toString();
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-  });
-}
 
 describe('transport', () => {
   let hub: TestHub;
@@ -30,13 +15,13 @@ describe('transport', () => {
   after(() => hub.stop());
 
   it('refuses a WebSocket with an unknown subprotocol with HTTP 400 and a reason', async () => {
-    const { status, body } = await refusal(hub.url, ['chat']);
+    const { status, body } = await upgradeRefusal(hub.url, {}, ['chat']);
     assert.equal(status, 400);
     assert.match(body, /switchboard\.v1\.msgpack/);
   });
 
   it('refuses a WebSocket without a subprotocol with HTTP 400', async () => {
-    const { status } = await refusal(hub.url, []);
+    const { status } = await upgradeRefusal(hub.url, {}, []);
     assert.equal(status, 400);
   });
 
