@@ -256,7 +256,8 @@ export class ConfigError extends Error {
 
 const ENV_PREFIX = 'SWITCHBOARD_';
 /** Variables that are not config paths. */
-const ENV_RESERVED = new Set(['SWITCHBOARD_CONFIG']);
+/** Variables of the CLI's client commands, not config paths (a hub given them must not choke on them). */
+const ENV_RESERVED = new Set(['SWITCHBOARD_CONFIG', 'SWITCHBOARD_URL', 'SWITCHBOARD_TOKEN_SECRET']);
 
 /**
  * Builds the configuration from an optional YAML/JSON file, then environment variables:
@@ -274,7 +275,17 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     overrides.push([name.slice(ENV_PREFIX.length).split('__').map(snakeToCamel), value]);
   }
   for (const [path, value] of overrides) setPath(raw, path, parseEnvValue(value));
-  return parseConfig(raw);
+  try {
+    return parseConfig(raw);
+  } catch (error) {
+    // A value that reads as JSON (an all-digit API key, `true`) may be meant as text: where the
+    // schema wants a string there, give it the variable's text and try once more.
+    if (!(error instanceof ConfigError)) throw error;
+    const asText = overrides.filter(([path]) => error.problems.some((p) => p.startsWith(`${path.join('.')}: `)));
+    if (asText.length === 0) throw error;
+    for (const [path, value] of asText) setPath(raw, path, value);
+    return parseConfig(raw);
+  }
 }
 
 export function parseConfig(raw: unknown): Config {

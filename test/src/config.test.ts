@@ -62,6 +62,16 @@ describe('config', () => {
     assert.equal(config.log.level, 'warn');
   });
 
+  it('takes an environment value that reads as JSON as text where the key wants text', () => {
+    const config = loadConfig(undefined, { SWITCHBOARD_HTTP__API_KEY: '12345678901234567890123456789012' });
+    assert.equal(config.http.apiKey, '12345678901234567890123456789012');
+  });
+
+  it('ignores the CLI client variables', () => {
+    const config = loadConfig(undefined, { SWITCHBOARD_URL: 'ws://hub/ws', SWITCHBOARD_TOKEN_SECRET: 'x' });
+    assert.equal(config.port, 8080);
+  });
+
   it('reports an environment override of the wrong type by its key', () => {
     const problems = problemsOf(() => loadConfig(undefined, { PORT: 'eighty' }));
     assert.match(problems[0] ?? '', /^port: /);
