@@ -1,8 +1,10 @@
 export { CloseCode, ErrorCode } from '@switchboard/protocol';
 export { Client } from './client.js';
+export { type Connection, type ConnectOptions, connect } from './connect.js';
 export { ClientErrorCode, SwitchboardError } from './errors.js';
 export { shared } from './shared.js';
 export { Subscription } from './subscription.js';
+export { TabClient, type TabClientOptions } from './tab-client.js';
 export type {
   BackoffOptions,
   ClientEvents,

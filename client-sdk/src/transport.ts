@@ -22,6 +22,26 @@ const textDecoder = new TextDecoder();
 
 const ignore = () => {};
 
+/**
+ * Browsers throw from `WebSocket.close()` for a code other than 1000 or 3000–4999 (such as the
+ * 1006 of a connection that failed) and for a reason over 123 UTF-8 bytes. A throw there would
+ * cut the client's reconnect short, so both are made acceptable.
+ */
+function sendableCode(code: number): number {
+  return code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000;
+}
+
+function sendableReason(reason: string): string {
+  let kept = '';
+  let bytes = 0;
+  for (const character of reason) {
+    bytes += textEncoder.encode(character).byteLength;
+    if (bytes > 123) break;
+    kept += character;
+  }
+  return kept;
+}
+
 /** One WebSocket speaking one wire format: frames in, frames out. */
 export class Transport {
   private readonly codec: Codec;
@@ -70,7 +90,7 @@ export class Transport {
    */
   close(code: number, reason: string): void {
     this.detach();
-    this.socket.close(code, reason);
+    this.socket.close(sendableCode(code), sendableReason(reason));
   }
 
   private detach(): void {

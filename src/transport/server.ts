@@ -9,6 +9,7 @@ import type {
 } from 'uWebSockets.js';
 import { CloseCode, negotiateSubprotocol, SUBPROTOCOLS, type WireFormat } from '@switchboard/protocol';
 import type { NodeContext } from '../context.js';
+import { registerDemo } from '../http/demo.js';
 import { handleHealth, handleReady } from '../http/health.js';
 import { handleMetrics } from '../http/metrics.js';
 import { handlePublish } from '../http/publish.js';
@@ -76,6 +77,8 @@ export interface ServerHooks {
 export class Server {
   readonly app: TemplatedApp;
   private listenSocket: us_listen_socket | undefined;
+  /** Open WebSockets, for the demo page's `/api/stats`. */
+  private connections = 0;
 
   constructor(
     private readonly uws: Uws,
@@ -104,6 +107,7 @@ export class Server {
         data.session = session;
         node.limits.perIp.opened(data.remoteAddress);
         hooks.onSession(session);
+        this.connections += 1;
       },
       message: (ws, message) => {
         const session = ws.getUserData().session;
@@ -120,6 +124,7 @@ export class Server {
         if (!session) return;
         node.limits.perIp.closed(ws.getUserData().remoteAddress);
         session.onClose();
+        this.connections -= 1;
         hooks.onSessionClosed(session, code);
       },
     });
@@ -127,6 +132,7 @@ export class Server {
     this.app.get('/healthz', handleHealth);
     this.app.get('/metrics', handleMetrics(node.metrics));
     this.app.get('/readyz', handleReady(hooks.notReadyReasons));
+    registerDemo(this.app, () => this.connections);
     this.app.any('/*', (res) => respondError(res, '404 Not Found', 'no such route'));
   }
 
