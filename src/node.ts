@@ -91,6 +91,7 @@ export class SwitchboardNode implements NodeContext {
         log.debug({ session: session.id, code }, 'connection closed');
       },
       refusing: () => this.stopping,
+      connections: () => this.sessions.size,
     });
     this.hub.attach(this.server.app);
     this.slowConsumers = new SlowConsumerSweep(this.sessions, config.limits.maxBackpressureBytes);

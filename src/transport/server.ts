@@ -71,14 +71,14 @@ export interface ServerHooks {
   readonly onSessionClosed: (session: Session, code: number) => void;
   /** Whether new connections are refused (the hub is stopping). */
   readonly refusing: () => boolean;
+  /** Open client connections, for the demo page's `/api/stats`. */
+  readonly connections: () => number;
 }
 
 /** The uWS app: the WebSocket endpoint and the HTTP routes. */
 export class Server {
   readonly app: TemplatedApp;
   private listenSocket: us_listen_socket | undefined;
-  /** Open WebSockets, for the demo page's `/api/stats`. */
-  private connections = 0;
 
   constructor(
     private readonly uws: Uws,
@@ -107,7 +107,6 @@ export class Server {
         data.session = session;
         node.limits.perIp.opened(data.remoteAddress);
         hooks.onSession(session);
-        this.connections += 1;
       },
       message: (ws, message) => {
         const session = ws.getUserData().session;
@@ -124,7 +123,6 @@ export class Server {
         if (!session) return;
         node.limits.perIp.closed(ws.getUserData().remoteAddress);
         session.onClose();
-        this.connections -= 1;
         hooks.onSessionClosed(session, code);
       },
     });
@@ -132,7 +130,7 @@ export class Server {
     this.app.get('/healthz', handleHealth);
     this.app.get('/metrics', handleMetrics(node.metrics));
     this.app.get('/readyz', handleReady(hooks.notReadyReasons));
-    registerDemo(this.app, () => this.connections);
+    registerDemo(this.app, hooks.connections);
     this.app.any('/*', (res) => respondError(res, '404 Not Found', 'no such route'));
   }
 
