@@ -82,7 +82,8 @@ describe('switchboard CLI', () => {
   it('sub --since prints the missed publications, then live ones, and says when it could not recover', async () => {
     const env = { PORT: String(hub.port) };
     const acks = [];
-    for (const n of [1, 2, 3]) acks.push(JSON.parse((await run(['pub', 'resume', String(n)], env)).stdout) as { epoch: string });
+    for (const n of [1, 2, 3])
+      acks.push(JSON.parse((await run(['pub', 'resume', String(n)], env)).stdout) as { epoch: string });
     const epoch = acks[0]?.epoch;
     const resumed = start(['sub', 'resume', '--since', `${epoch}:1`], env);
     await waitFor(() => resumed.lines.length === 2, 'the two missed publications', 10_000);

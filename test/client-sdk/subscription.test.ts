@@ -13,8 +13,8 @@ import {
   type UnsubscribedEvent,
 } from '../../client-sdk/src/index.js';
 import { startHub, type TestHub } from '../support/hub.js';
-import { sleep, waitFor } from '../support/wait.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { sleep, waitFor } from '../support/wait.js';
 import { nextEvent, subscribersOf, wireSubscriptions } from './helpers.js';
 import { socketAt, tap } from './tap.js';
 
