@@ -50,6 +50,13 @@ export class Hub implements BrokerEventHandler {
   private readonly channels = new Map<string, ChannelEntry>();
   private readonly interest: Interest;
   private publisher: TopicPublisher | undefined;
+  /** Frames waiting for the next turn of the event loop, in arrival order: topic, frame, binary. */
+  private pending: Array<[string, Uint8Array, boolean]> = [];
+  private flushScheduled = false;
+  private readonly flushSoon = () => {
+    this.flushScheduled = false;
+    this.flush();
+  };
 
   constructor(
     broker: Broker,
@@ -114,6 +121,22 @@ export class Hub implements BrokerEventHandler {
     };
   }
 
+  /**
+   * Hands every queued frame to native fan-out. Publications are queued rather than published at
+   * once because they often arrive inside a uWS handler (a client's or an HTTP publish on the
+   * memory broker), where uWS has corked the handled socket and must write each subscriber's
+   * frame with its own syscall; published from the next turn of the loop, the topic tree batches
+   * them per subscriber (measured: 9% → 97% of a bare uWS server's deliveries on one channel).
+   * Call it before a socket joins a topic after being sent publications directly, so none of
+   * them reaches it twice.
+   */
+  flush(): void {
+    if (this.pending.length === 0 || !this.publisher) return;
+    const pending = this.pending;
+    this.pending = [];
+    for (const [topic, frame, binary] of pending) this.publisher.publish(topic, frame, binary);
+  }
+
   /** Re-establishes broker subscriptions after the broker lost them. */
   resubscribe(): Promise<void> {
     return this.interest.resync();
@@ -130,13 +153,17 @@ export class Hub implements BrokerEventHandler {
     let bytes = 0;
     if (entry.msgpack > 0) {
       const frame = encodePush('msgpack', publication);
-      this.publisher.publish(entry.msgpackTopic, frame, true);
+      this.pending.push([entry.msgpackTopic, frame, true]);
       bytes += frame.byteLength * entry.msgpack;
     }
     if (entry.json > 0) {
       const frame = encodePush('json', publication);
-      this.publisher.publish(entry.jsonTopic, frame, false);
+      this.pending.push([entry.jsonTopic, frame, false]);
       bytes += frame.byteLength * entry.json;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushSoon);
     }
     this.observer?.delivered(entry.msgpack + entry.json, bytes, publication.time);
     if (publication.trace) traceFanout(publication.trace, publication.channel, entry.msgpack + entry.json);

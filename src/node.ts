@@ -122,6 +122,7 @@ export class SwitchboardNode implements NodeContext {
     // HTTP stays up while draining: /readyz answers 503 so balancers stop routing here, /healthz
     // still answers 200 so nothing restarts the hub mid-drain, and upgrades are refused with 503.
     await this.drain(this.config.shutdownGraceSeconds * 1000);
+    this.hub.flush();
     for (const session of [...this.sessions]) session.close(CloseCode.SHUTDOWN, 'hub shutting down');
     await this.hub.settled();
     await this.bridges.stop();

@@ -33,6 +33,8 @@ export const subscribe: Handler<SubscribeRequest> = async (session, { ch, since,
     for (const publication of recorder.publications) {
       if (isAfter(publication.position, start.top)) session.sendPublication(publication);
     }
+    // Frames still queued for the topic were sent above or precede `top`: out before joining.
+    node.hub.flush();
     socket.subscribe(topicOf(socket.format, ch));
     const result: SubscribeResult = { ep: start.top.ep, off: start.top.off };
     if (since) {

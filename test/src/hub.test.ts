@@ -35,9 +35,16 @@ describe('hub', () => {
     await hub.add('news', 'msgpack');
     await hub.add('news', 'msgpack');
     await broker.publish('news', encodeData({ n: 1 }), history);
+    assert.equal(
+      publisher.published.length,
+      0,
+      'queued for the next turn of the event loop, not published inside the caller',
+    );
+    hub.flush();
     assert.equal(publisher.published.length, 1, 'one encoding for two msgpack subscribers');
     await hub.add('news', 'json');
     await broker.publish('news', encodeData({ n: 2 }), history);
+    await new Promise((resolve) => setImmediate(resolve));
     const latest = publisher.published.slice(1);
     assert.deepEqual(
       latest.map((p) => [p.topic, p.isBinary]),
