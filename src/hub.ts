@@ -137,11 +137,6 @@ export class Hub implements BrokerEventHandler {
     for (const [topic, frame, binary] of pending) this.publisher.publish(topic, frame, binary);
   }
 
-  /** Re-establishes broker subscriptions after the broker lost them. */
-  resubscribe(): Promise<void> {
-    return this.interest.resync();
-  }
-
   settled(): Promise<void> {
     return this.interest.settled();
   }

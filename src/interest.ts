@@ -36,12 +36,6 @@ export class Interest {
     this.markDirty(channel);
   }
 
-  /** Resubscribes everything, e.g. after the broker lost its subscriptions in a reconnect. */
-  async resync(): Promise<void> {
-    const channels = [...this.atBroker];
-    if (channels.length > 0) await this.broker.subscribe(channels);
-  }
-
   /** Waits until every change made so far has reached the broker. */
   async settled(): Promise<void> {
     while (this.scheduled || this.flushing) await (this.flushing ?? new Promise((r) => setImmediate(r)));

@@ -67,13 +67,4 @@ describe('interest', () => {
     await interest.want('a');
     assert.equal(broker.calls.filter(([op]) => op === 'subscribe').length, 2);
   });
-
-  it('resubscribes every subscribed channel on resync', async () => {
-    const { broker, wanted, interest } = await setup();
-    wanted.add('a');
-    wanted.add('b');
-    await Promise.all([interest.want('a'), interest.want('b')]);
-    await interest.resync();
-    assert.deepEqual(broker.calls.at(-1), ['subscribe', ['a', 'b']]);
-  });
 });
