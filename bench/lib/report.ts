@@ -311,6 +311,9 @@ export function latencySvg(results: RunResults): string | undefined {
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
   );
+  parts.push(
+    '<title>Switchboard latency percentiles against offered load, hub and bare uWebSockets.js ceiling</title>',
+  );
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   shapes.forEach((r, i) => {
     const ox = i * (panelW + margin.l + margin.r) + margin.l;
