@@ -1,6 +1,7 @@
-import { Packr } from 'msgpackr';
+import { Packr, Unpackr } from 'msgpackr';
 import type { z } from 'zod';
 import { ClientFrame, type Position, ServerFrame } from './frames.js';
+import { msgpackSubsetProblem } from './msgpack-subset.js';
 import type { WireFormat } from './version.js';
 
 /**
@@ -12,7 +13,10 @@ export interface Codec {
   /** Whether frames travel as binary (msgpack) or text (JSON) WebSocket messages. */
   readonly binary: boolean;
   encode(frame: object): Uint8Array;
-  /** Parses bytes into an untyped value; throws on bytes that are not one value of this format. */
+  /**
+   * Parses bytes into an untyped value; throws on bytes that are not one value of this format's
+   * protocol subset. The error's message is a fixed text, never a copy of the input.
+   */
   parse(bytes: Uint8Array): unknown;
 }
 
@@ -27,21 +31,66 @@ const packr = new Packr({
   // Without this, undefined values become a msgpackr-only extension other decoders cannot read.
   skipValues: [undefined],
 } as ConstructorParameters<typeof Packr>[0]);
+/**
+ * Decoding only ever sees bytes that msgpackSubsetProblem let through, so none of msgpackr's
+ * extensions can be reached; its own switches are set off as well, in case a later version
+ * starts to honour them before the extension table.
+ */
+const unpackr = new Unpackr({
+  useRecords: false,
+  structuredClone: false,
+  moreTypes: false,
+  mapsAsObjects: true,
+  int64AsType: 'number',
+  bundleStrings: false,
+  sequential: false,
+});
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** A parse failure whose message is fixed text (messages of JSON.parse and msgpackr quote the input). */
+export class UnparseableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnparseableError';
+  }
+}
+
+/** Decodes one value of the protocol's msgpack subset, refusing everything else before decoding. */
+function unpackSubset(bytes: Uint8Array): unknown {
+  const problem = msgpackSubsetProblem(bytes);
+  if (problem) throw new UnparseableError(problem);
+  try {
+    return unpackr.unpack(bytes);
+  } catch {
+    throw new UnparseableError('malformed msgpack');
+  }
+}
 
 export const msgpackCodec: Codec = {
   format: 'msgpack',
   binary: true,
   encode: (frame) => packr.pack(frame),
-  parse: (bytes) => packr.unpack(bytes),
+  parse: unpackSubset,
 };
 
 export const jsonCodec: Codec = {
   format: 'json',
   binary: false,
   encode: (frame) => utf8Encoder.encode(JSON.stringify(frame)),
-  parse: (bytes) => JSON.parse(utf8Decoder.decode(bytes)),
+  parse: (bytes) => {
+    let text: string;
+    try {
+      text = utf8Decoder.decode(bytes);
+    } catch {
+      throw new UnparseableError('not valid UTF-8');
+    }
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new UnparseableError('not valid JSON');
+    }
+  },
 };
 
 export const codecs: Readonly<Record<WireFormat, Codec>> = { msgpack: msgpackCodec, json: jsonCodec };
@@ -58,7 +107,7 @@ function decodeWith<S extends z.ZodType>(schema: S, codec: Codec, bytes: Uint8Ar
   try {
     value = codec.parse(bytes);
   } catch (error) {
-    return { kind: 'unparseable', reason: error instanceof Error ? error.message : String(error) };
+    return { kind: 'unparseable', reason: error instanceof UnparseableError ? error.message : 'unparseable frame' };
   }
   let result: z.ZodSafeParseResult<z.infer<S>>;
   try {
@@ -85,11 +134,14 @@ function requestIdOf(value: unknown): number {
   return typeof id === 'number' && Number.isInteger(id) && id >= 1 && id <= 0xffffffff ? id : 0;
 }
 
+/** Longest reason an `err` reply carries; zod's messages name types and limits, never input values. */
+const MAX_REASON_LENGTH = 200;
+
 function describeIssues(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid frame';
-  const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  return `${path}${issue.message}`;
+  const path = issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
+  return `${path}${issue.message}`.slice(0, MAX_REASON_LENGTH);
 }
 
 /** Publication data travels between hub components as msgpack bytes, encoded once at ingress. */
@@ -97,8 +149,9 @@ export function encodeData(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 
+/** Data bytes the hub made itself with encodeData (or a broker carried); checked like any other msgpack. */
 export function decodeData(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes);
+  return unpackSubset(bytes);
 }
 
 const FIXMAP_0 = 0x80;

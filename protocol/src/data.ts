@@ -2,14 +2,25 @@
 export const MAX_DATA_DEPTH = 64;
 
 /**
- * Why a value is not publishable data, or undefined when it is: JSON values only (finite
- * numbers, well-formed strings, arrays, plain objects), nested at most MAX_DATA_DEPTH deep, and
- * no `__proto__` keys. Iterative, so a hostile nesting depth cannot overflow the stack; strings
- * must be well-formed because a lone surrogate has no UTF-8 encoding for msgpack subscribers.
+ * Most values (scalars, arrays and objects, each counting one) a publication's data may hold:
+ * 2^24, the largest frame limit a hub can be configured with (16 MiB), since on the wire every
+ * value takes at least one byte. A bound on the walk below whatever the value is made of.
  */
-export function dataProblem(value: unknown): string | undefined {
+export const MAX_DATA_NODES = 16 * 1024 * 1024;
+
+/**
+ * Why a value is not publishable data, or undefined when it is: JSON values only (finite
+ * numbers, well-formed strings, arrays, plain objects), nested at most MAX_DATA_DEPTH deep, at
+ * most `maxNodes` values, and no `__proto__` keys. Iterative, so a hostile nesting depth cannot
+ * overflow the stack; bounded by `maxNodes`, so even a value that shares parts (which the
+ * decoders no longer produce) costs at most that many steps. Strings must be well-formed because
+ * a lone surrogate has no UTF-8 encoding for msgpack subscribers.
+ */
+export function dataProblem(value: unknown, maxNodes: number = MAX_DATA_NODES): string | undefined {
   const pending: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  let nodes = 0;
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (++nodes > maxNodes) return `more than ${maxNodes} values`;
     const current = next.value;
     if (current === null || typeof current === 'boolean') continue;
     if (typeof current === 'number') {
