@@ -125,11 +125,15 @@ export class Session {
       this.sendError(frame.id, new HubError(ErrorCode.NOT_CONNECTED, 'send connect first'));
       return;
     }
+    // A command still queued when the socket closes does nothing: its work would outlive its owner.
     const run = (): Promise<void> =>
-      runHandler(this, frame).then(
-        (result) => this.send(result === undefined ? { t: 'ok', id: frame.id } : { t: 'ok', id: frame.id, r: result }),
-        (error: unknown) => this.sendError(frame.id, error),
-      );
+      this.isClosed
+        ? Promise.resolve()
+        : runHandler(this, frame).then(
+            (result) =>
+              this.send(result === undefined ? { t: 'ok', id: frame.id } : { t: 'ok', id: frame.id, r: result }),
+            (error: unknown) => this.sendError(frame.id, error),
+          );
     if (frame.t === 'sub' || frame.t === 'unsub') this.subscriptionQueue = this.subscriptionQueue.then(run);
     else void run();
   }

@@ -22,11 +22,13 @@ export const publish: Handler<PublishRequest> = async (session, { ch, d }) => {
   node.limits.payloads.check(namespace.name, d);
   const egress = node.bridges.egress(namespace.name);
   const attributes = { 'messaging.destination.name': ch, 'switchboard.connection': session.id };
+  const limit = node.config.limits.maxFrameBytes;
   if (egress) {
+    const json = withinFrameLimit(JSON.stringify(d), limit);
     await traced('switchboard.publish client', SpanKind.SERVER, undefined, attributes, (trace) => {
       const message = {
         channel: ch,
-        json: JSON.stringify(d),
+        json,
         connection: session.id,
         user: session.access.principal.sub,
         timestamp: Date.now(),
@@ -38,7 +40,7 @@ export const publish: Handler<PublishRequest> = async (session, { ch, d }) => {
     return {};
   }
   if (!node.broker.isReady()) failed(session, 'broker', new Error('not ready'));
-  const data = encodeData(d);
+  const data = withinFrameLimit(encodeData(d), limit);
   const position = await traced('switchboard.publish client', SpanKind.SERVER, undefined, attributes, (trace) =>
     node.broker.publish(ch, data, namespace.history, { trace }),
   ).catch((error: unknown) => failed(session, 'broker', error));
@@ -46,6 +48,18 @@ export const publish: Handler<PublishRequest> = async (session, { ch, d }) => {
   const result: PublishResult = { ep: position.ep, off: position.off };
   return result;
 };
+
+/**
+ * Data re-encoded for the broker or the egress stays within the frame limit it arrived under
+ * (protocol §5): the decoders build no shared parts, so this holds for every well-formed frame,
+ * and it is checked here so that nothing larger can ever reach a broker.
+ */
+function withinFrameLimit<T extends string | Uint8Array>(encoded: T, limit: number): T {
+  const size = typeof encoded === 'string' ? Buffer.byteLength(encoded) : encoded.byteLength;
+  if (size > limit)
+    throw new HubError(ErrorCode.BAD_REQUEST, `d: ${size} bytes once encoded, over the frame limit of ${limit}`);
+  return encoded;
+}
 
 function failed(session: Session, target: 'broker' | 'egress', error: unknown): never {
   session.node.metrics.clientPublish(target, false);

@@ -7,6 +7,8 @@ import type { Handler } from './types.js';
 
 export const subscribe: Handler<SubscribeRequest> = async (session, { ch, since, token }) => {
   await session.node.auth.authorizeSubscribe(session, ch, token);
+  // Closed while a subscription token was verified: nothing may be added for a session that is gone.
+  if (session.isClosed) return undefined;
   const { node, socket, channels } = session;
   node.namespaces.of(ch);
   if (channels.has(ch)) throw new HubError(ErrorCode.ALREADY_SUBSCRIBED, `already subscribed to ${ch}`);
