@@ -112,6 +112,13 @@ const LimitSettings = z.strictObject({
   connectTimeoutSeconds: z.number().int().min(1).max(300).default(10),
   /** Publications a subscribe with `since` may replay; more missed than that is not recovered. */
   maxRecoveryPublications: z.number().int().min(0).max(100_000).default(1_000),
+  /** Bytes of an HTTP request's line and headers (upgrades included); more get HTTP 431. */
+  maxHttpHeaderBytes: z
+    .number()
+    .int()
+    .min(KiB)
+    .max(256 * KiB)
+    .default(16 * KiB),
   maxHttpBodyBytes: z
     .number()
     .int()

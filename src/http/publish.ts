@@ -4,7 +4,7 @@ import type { NodeContext } from '../context.js';
 import { HubError } from '../errors.js';
 import { normalizeAddress } from '../limits/address.js';
 import { SpanKind, traced } from '../tracing.js';
-import { readBody } from './body.js';
+import { readBody, refuseOversizedBody } from './body.js';
 import { respondError, respondJson, trackAbort } from './respond.js';
 import { HttpPublishBody } from './schemas.js';
 
@@ -26,6 +26,8 @@ export function handlePublish(node: NodeContext) {
       traceparent: req.getHeader('traceparent') || undefined,
       tracestate: req.getHeader('tracestate') || undefined,
     };
+    // Refused before reading: a declared length over the limit (2^32 and more included) never streams in.
+    if (refuseOversizedBody(res, req, node.config.limits.maxHttpBodyBytes)) return;
     trackAbort(res);
     void readBody(res, node.config.limits.maxHttpBodyBytes)
       .then(async (read) => {

@@ -25,3 +25,16 @@ export function respondJson(res: HttpResponse, status: string, body: unknown): v
 export function respondError(res: HttpResponse, status: string, reason: string): void {
   respondJson(res, status, { error: reason });
 }
+
+/** A refusal decided before any body was read (src/transport/handshake.ts): plain text, with its headers. */
+export function respondRefusal(
+  res: HttpResponse,
+  refusal: { readonly status: string; readonly headers?: Readonly<Record<string, string>>; readonly reason: string },
+): void {
+  if (aborted.has(res)) return;
+  res.cork(() => {
+    res.writeStatus(refusal.status);
+    for (const [name, value] of Object.entries(refusal.headers ?? {})) res.writeHeader(name, value);
+    res.writeHeader('content-type', 'text/plain; charset=utf-8').end(refusal.reason);
+  });
+}

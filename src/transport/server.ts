@@ -13,9 +13,11 @@ import { registerDemo } from '../http/demo.js';
 import { handleHealth, handleReady } from '../http/health.js';
 import { handleMetrics } from '../http/metrics.js';
 import { handlePublish } from '../http/publish.js';
-import { respondError } from '../http/respond.js';
+import { respondError, respondRefusal } from '../http/respond.js';
+import { normalizeAddress } from '../limits/address.js';
 import { Session } from '../session.js';
 import { tlsOptions } from '../tls.js';
+import { handshakeProblem, headProblem } from './handshake.js';
 import type { ClientSocket } from './socket.js';
 import type { Uws } from './uws.js';
 
@@ -78,7 +80,10 @@ export interface ServerHooks {
 /** The uWS app: the WebSocket endpoint and the HTTP routes. */
 export class Server {
   readonly app: TemplatedApp;
+  /** The operators' listener (`http.internalPort`), when configured. */
+  private internal: TemplatedApp | undefined;
   private listenSocket: us_listen_socket | undefined;
+  private internalSocket: us_listen_socket | undefined;
 
   constructor(
     private readonly uws: Uws,
@@ -126,32 +131,62 @@ export class Server {
         hooks.onSessionClosed(session, code);
       },
     });
-    this.app.post('/api/publish', handlePublish(node));
-    this.app.get('/healthz', handleHealth);
-    this.app.get('/metrics', handleMetrics(node.metrics));
-    this.app.get('/readyz', handleReady(hooks.notReadyReasons));
+    const route = guarded(limits.maxHttpHeaderBytes);
+    this.app.post('/api/publish', route(handlePublish(node)));
+    this.app.get('/healthz', route(handleHealth));
+    this.app.get('/readyz', route(handleReady(hooks.notReadyReasons)));
+    const metrics = handleMetrics(node.metrics);
+    const { internalPort } = node.config.http;
+    if (internalPort === undefined) {
+      // Metrics tell an outsider what runs here and how busy it is: same door as the HTTP API.
+      this.app.get(
+        '/metrics',
+        route((res, req) => {
+          const refused = node.auth.api.check(req.getHeader('authorization'), peerOf(res));
+          if (refused) respondError(res, refused.status, refused.reason);
+          else metrics(res);
+        }),
+      );
+    } else {
+      this.app.get(
+        '/metrics',
+        route((res) => respondError(res, '404 Not Found', 'metrics are served on the internal port')),
+      );
+      this.internal = uws.App();
+      this.internal.get('/metrics', route(metrics));
+      this.internal.get('/healthz', route(handleHealth));
+      this.internal.get('/readyz', route(handleReady(hooks.notReadyReasons)));
+      this.internal.any('/*', (res) => respondError(res, '404 Not Found', 'no such route'));
+    }
     registerDemo(this.app, hooks.connections);
-    this.app.any('/*', (res) => respondError(res, '404 Not Found', 'no such route'));
+    this.app.any(
+      '/*',
+      route((res) => respondError(res, '404 Not Found', 'no such route')),
+    );
   }
 
   /** Listens on an exclusive port: a second hub on the same port fails instead of sharing it. */
-  listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      // The native binding takes (host, port, options, cb); the bundled typings lack that overload.
-      const listen = this.app.listen as unknown as ListenWithOptions;
-      listen.call(this.app, host, port, LISTEN_EXCLUSIVE_PORT, (socket) => {
-        if (!socket) return reject(new Error(`cannot listen on ${host}:${port} (in use or not permitted)`));
-        this.listenSocket = socket;
-        resolve(this.uws.us_socket_local_port(socket as unknown as us_socket));
-      });
-    });
+  async listen(host: string, port: number): Promise<number> {
+    const [socket, bound] = await this.listenOn(this.app, host, port);
+    this.listenSocket = socket;
+    return bound;
+  }
+
+  /** Opens the internal listener, if configured; resolves with its port. */
+  async listenInternal(host: string, port: number | undefined): Promise<number | undefined> {
+    if (!this.internal || port === undefined) return undefined;
+    const [socket, bound] = await this.listenOn(this.internal, host, port);
+    this.internalSocket = socket;
+    return bound;
   }
 
   /** Closes every remaining socket, HTTP keep-alive ones included, so the process can exit. */
   closeAll(): void {
     this.stopListening();
+    if (this.internalSocket) this.uws.us_listen_socket_close(this.internalSocket);
+    this.internalSocket = undefined;
     // Native since 20.2x; the bundled typings predate it.
-    (this.app as TemplatedApp & { close(): void }).close();
+    for (const app of [this.app, this.internal]) (app as (TemplatedApp & { close(): void }) | undefined)?.close();
   }
 
   /** Stops accepting connections; existing ones stay open. */
@@ -159,6 +194,32 @@ export class Server {
     if (this.listenSocket) this.uws.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
   }
+
+  private listenOn(app: TemplatedApp, host: string, port: number): Promise<[us_listen_socket, number]> {
+    return new Promise((resolve, reject) => {
+      // The native binding takes (host, port, options, cb); the bundled typings lack that overload.
+      const listen = app.listen as unknown as ListenWithOptions;
+      listen.call(app, host, port, LISTEN_EXCLUSIVE_PORT, (socket) => {
+        if (!socket) return reject(new Error(`cannot listen on ${host}:${port} (in use or not permitted)`));
+        resolve([socket, this.uws.us_socket_local_port(socket as unknown as us_socket)]);
+      });
+    });
+  }
+}
+
+type RouteHandler = (res: HttpResponse, req: HttpRequest) => void;
+
+/** Wraps a route so that requests with oversized headers get 431 before the route sees them. */
+function guarded(maxHeaderBytes: number): (handler: RouteHandler) => RouteHandler {
+  return (handler) => (res, req) => {
+    const refused = headProblem(req, maxHeaderBytes);
+    if (refused) respondRefusal(res, refused);
+    else handler(res, req);
+  };
+}
+
+function peerOf(res: HttpResponse): string {
+  return normalizeAddress(Buffer.from(res.getRemoteAddressAsText()).toString());
 }
 
 function upgrade(
@@ -168,6 +229,12 @@ function upgrade(
   hooks: ServerHooks,
   node: NodeContext,
 ): void {
+  // RFC 6455 first: a request that is no valid handshake is refused the same way on every hub.
+  const malformed = headProblem(req, node.config.limits.maxHttpHeaderBytes) ?? handshakeProblem(req);
+  if (malformed) {
+    respondRefusal(res, malformed);
+    return;
+  }
   if (hooks.refusing()) {
     res.writeStatus('503 Service Unavailable').end('hub is shutting down; connect to another');
     return;
