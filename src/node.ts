@@ -48,6 +48,7 @@ export class SwitchboardNode implements NodeContext {
   private readonly server: Server;
   private stopping = false;
   private boundPort = 0;
+  private boundInternalPort: number | undefined;
 
   constructor(
     readonly config: Config,
@@ -101,12 +102,29 @@ export class SwitchboardNode implements NodeContext {
     return this.boundPort;
   }
 
+  /** The operators' port (`http.internalPort`), once listening; undefined when not configured. */
+  get internalPort(): number | undefined {
+    return this.boundInternalPort;
+  }
+
   async start(): Promise<void> {
     await this.broker.start(this.hub);
     await this.bridges.start();
     this.boundPort = await this.server.listen(this.config.host, this.config.port);
+    this.boundInternalPort = await this.server.listenInternal(
+      this.config.http.internalHost,
+      this.config.http.internalPort,
+    );
     this.slowConsumers.start();
-    this.log.info({ host: this.config.host, port: this.boundPort, broker: this.config.broker.type }, 'hub listening');
+    this.log.info(
+      {
+        host: this.config.host,
+        port: this.boundPort,
+        internalPort: this.boundInternalPort,
+        broker: this.config.broker.type,
+      },
+      'hub listening',
+    );
   }
 
   /**

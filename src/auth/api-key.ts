@@ -10,7 +10,7 @@ export interface ApiRefusal {
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
 /**
- * Who may call `POST /api/publish`. With `http.apiKey`: requests carrying
+ * Who may call the HTTP API (`POST /api/publish`) and read `GET /metrics` on the public port. With `http.apiKey`: requests carrying
  * `Authorization: Bearer <key>`, compared in constant time (digests of equal length, so neither
  * the key nor its length leaks through timing). Without: with `publishWithoutKey: loopback`
  * (the default) only clients on this machine, otherwise nobody.
@@ -35,8 +35,8 @@ export class ApiAccess {
     return this.refuse(
       '403 Forbidden',
       this.settings.publishWithoutKey === 'off'
-        ? 'the HTTP publish API is off; set http.apiKey'
-        : 'without http.apiKey the HTTP publish API only serves this machine (loopback)',
+        ? 'the HTTP API is off; set http.apiKey'
+        : 'without http.apiKey the HTTP API only serves this machine (loopback)',
     );
   }
 

@@ -183,5 +183,14 @@ export const HttpSettings = z.strictObject({
    * (127.0.0.0/8, ::1), `off` not at all (403 either way).
    */
   publishWithoutKey: z.enum(['loopback', 'off']).default('loopback'),
+  /**
+   * A second, plain-HTTP listener for operators (`GET /metrics`, `/healthz`, `/readyz`), to be
+   * reachable only inside the cluster. With it, the public port no longer serves `/metrics`;
+   * without it, `/metrics` on the public port needs the API key (or, without a key, a caller on
+   * this machine), like the publish API.
+   */
+  internalPort: z.number().int().min(0).max(65_535).optional(),
+  /** Address the internal listener binds. */
+  internalHost: z.string().min(1).default('0.0.0.0'),
 });
 export type HttpSettings = z.infer<typeof HttpSettings>;

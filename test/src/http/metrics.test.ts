@@ -45,3 +45,37 @@ describe('GET /metrics', () => {
     await hub.stop();
   });
 });
+
+describe('GET /metrics behind a door', () => {
+  const KEY = 'a-metrics-test-api-key-of-24+-characters';
+
+  it('on the public port, needs the API key when one is configured', async () => {
+    const hub = await startHub({ http: { apiKey: KEY } });
+    const without = await fetch(`${hub.http}/metrics`);
+    assert.equal(without.status, 401);
+    assert.match(await without.text(), /API key/);
+    const wrong = await fetch(`${hub.http}/metrics`, { headers: { authorization: 'Bearer not-the-key' } });
+    assert.equal(wrong.status, 401);
+    const right = await fetch(`${hub.http}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(right.status, 200);
+    assert.match(await right.text(), /switchboard_connections/);
+    await hub.stop();
+  });
+
+  it('with http.internalPort, is served there only, next to the probes', async () => {
+    const hub = await startHub({ http: { apiKey: KEY, internalPort: 0 } });
+    const internal = `http://127.0.0.1:${hub.node.internalPort}`;
+    assert.ok(hub.node.internalPort && hub.node.internalPort !== hub.port);
+    const publicMetrics = await fetch(`${hub.http}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(publicMetrics.status, 404);
+    assert.match(await publicMetrics.text(), /internal port/);
+    const scraped = await fetch(`${internal}/metrics`);
+    assert.equal(scraped.status, 200);
+    assert.match(await scraped.text(), /switchboard_connections/);
+    assert.equal((await fetch(`${internal}/healthz`)).status, 200);
+    assert.equal((await fetch(`${internal}/readyz`)).status, 200);
+    assert.equal((await fetch(`${internal}/api/publish`, { method: 'POST', body: '{}' })).status, 404);
+    await hub.stop();
+    await assert.rejects(fetch(`${internal}/healthz`), 'the internal listener closes with the hub');
+  });
+});
