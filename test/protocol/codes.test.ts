@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { CloseCode, ErrorCode, isTemporaryError, shouldReconnect } from '@switchboard/protocol';
+import {
+  CHANNEL_MAX_LENGTH,
+  CloseCode,
+  ErrorCode,
+  isTemporaryError,
+  MAX_DATA_DEPTH,
+  MAX_DATA_NODES,
+  MAX_WIRE_DEPTH,
+  shouldReconnect,
+} from '@switchboard/protocol';
 import fc from 'fast-check';
+import { parseConfig } from '../../src/config.js';
 
 /** The spec's tables, restated: name → [code, temporary] and name → [code, reconnect]. */
 const ERRORS: Record<string, [number, boolean]> = {
@@ -123,5 +133,37 @@ describe('close codes', () => {
       assert.equal(cells[2], reconnect ? 'yes' : 'no', `${code} ${name}`);
       assert.ok((cells[3] ?? '').length > 10, `${code} ${name} is explained`);
     }
+  });
+});
+
+describe('the numbers protocol/README.md states', () => {
+  it('are the ones the code uses', () => {
+    const stated = (pattern: RegExp) => Number(readme.match(pattern)?.[1]?.replace(/ /g, ''));
+    assert.equal(stated(/data nesting ≤ (\d+) levels \(`MAX_DATA_DEPTH`\)/), MAX_DATA_DEPTH);
+    assert.equal(stated(/msgpack nesting ≤ ([\d ]+) levels \(`MAX_WIRE_DEPTH`\)/), MAX_WIRE_DEPTH);
+    assert.equal(stated(/data ≤ ([\d ]+) values \(`MAX_DATA_NODES`\)/), MAX_DATA_NODES);
+    assert.equal(stated(/channel ≤ (\d+) characters/), CHANNEL_MAX_LENGTH);
+    assert.equal(stated(/refused with 107 \(`d: nested deeper than (\d+) levels`\)/), MAX_DATA_DEPTH);
+    assert.ok(!/nesting ≤ 100/.test(readme), 'no stale nesting limit');
+  });
+
+  it('the limits table states the defaults of the configuration schema', () => {
+    const limits = parseConfig({}).limits;
+    const row = (key: string) => readme.split('\n').find((line) => line.startsWith(`| \`limits.${key}\``));
+    const number = (text: string) => {
+      const match = /^\s*([\d ]+)\s*(KiB|MiB)?\s*$/.exec(text);
+      const unit = match?.[2] === 'KiB' ? 1024 : match?.[2] === 'MiB' ? 1024 * 1024 : 1;
+      return Number(match?.[1]?.replace(/ /g, '')) * unit;
+    };
+    for (const key of Object.keys(limits) as Array<keyof typeof limits>) {
+      const line = row(key);
+      if (!line) continue;
+      const cells = line.split('|').map((cell) => cell.trim());
+      const defaults = (cells[2] ?? '').split(',');
+      const keys = (cells[1] ?? '').split(',').map((k) => k.trim().replace(/`limits\.|`/g, ''));
+      const at = keys.indexOf(key);
+      assert.equal(number(defaults[at] ?? ''), limits[key], `README default of limits.${key}`);
+    }
+    assert.ok(row('maxHttpHeaderBytes'), 'the header limit is documented');
   });
 });
