@@ -6,11 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { buildBrowser } from '../../client-sdk/build/bundle.js';
 import { subscribersOf, wireSubscriptions } from '../client-sdk/helpers.js';
+import { chromiumPath } from '../services/requirements.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { waitFor } from '../support/wait.js';
 
-/** Debian's Chromium (scripts/services/install.sh), never a downloaded one. */
-const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -85,7 +84,7 @@ describe('the demo page in Chromium: one WebSocket per browser', { timeout: 180_
     profile = mkdtempSync(join(tmpdir(), 'switchboard-chromium-'));
     // A persistent context is one browser profile: its tabs share one SharedWorker per origin.
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath: chromiumPath(),
       headless: true,
       args: CHROMIUM_ARGS,
       timeout: 30_000,
