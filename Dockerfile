@@ -21,7 +21,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY protocol/ protocol/
 COPY client-sdk/ client-sdk/
 COPY src/ src/
-RUN npm run build
+COPY scripts/build-cli.ts scripts/
+RUN npm run build:dist
 
 # ---- runtime: production dependencies and the compiled output only ----
 FROM ${NODE_IMAGE} AS runtime

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { respondJson } from './respond.js';
+import { respondError, respondJson } from './respond.js';
 
 /**
  * The demo page and the SDK's browser bundle, served from memory. A fixed table of paths, so no
@@ -44,6 +44,12 @@ function asset(file: string): Asset | undefined {
 export function registerDemo(app: TemplatedApp, connections: () => number): void {
   for (const [path, [file, type]] of Object.entries(ASSETS)) {
     app.get(path, (res: HttpResponse, req: HttpRequest) => {
+      // A WebSocket client pointed at the page (`ws://host:8080`, path forgotten) gets a 404
+      // naming the endpoint, like any other path, rather than a page it cannot read.
+      if (req.getHeader('upgrade') !== '') {
+        respondError(res, '404 Not Found', `no WebSocket endpoint at ${path}; it is at /ws`);
+        return;
+      }
       const contents = asset(file);
       if (!contents) {
         res.writeStatus('404 Not Found').end(`${file} is missing; run npm run build`);
