@@ -224,12 +224,15 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('ships the files the hub reads at run time (the demo page and the SDK bundle)', () => {
-    const demo = join(ROOT, 'src', 'http', 'demo.ts');
-    const files = existsSync(demo)
-      ? [...readFileSync(demo, 'utf8').matchAll(/^\s*'\/[^']*': \['([^']+)'/gm)].map((m) => m[1] as string)
-      : [];
-    if (existsSync(demo)) assert.ok(files.length > 0, 'the asset table of src/http/demo.ts was read');
+  it('ships the files the hub reads at run time (the demo, the admin page and the SDK bundle)', () => {
+    const files = ['demo.ts', 'admin.ts'].flatMap((name) => {
+      const source = join(ROOT, 'src', 'http', name);
+      const table = [...readFileSync(source, 'utf8').matchAll(/^\s*'\/[^']*': \['([^']+)'/gm)].map(
+        (m) => m[1] as string,
+      );
+      assert.ok(table.length > 0, `the asset table of src/http/${name} was read`);
+      return table;
+    });
     const root = workdir(runtime);
     const outputs = buildOutputs();
     const copies = runtime.instructions

@@ -197,6 +197,11 @@ for (const dir of kustomizations()) {
       }
     });
 
+    it('runs no demo services, and no admin view in production', () => {
+      assert.equal(r.config.demo.enabled, false, 'every hub of a cluster would publish its own');
+      if (dir.endsWith('/production')) assert.equal(r.config.admin.enabled, false);
+    });
+
     it("parses its hub config with the hub's own schema, environment included", () => {
       assert.equal(r.config.port, DEFAULT_PORT);
       const file = join(temp, `${dir.replace(/\W+/g, '-')}.yaml`);
