@@ -32,7 +32,12 @@ export const AdminSnapshot = z.strictObject({
     /** The busiest of them by subscribers, at most `CHANNELS_SHOWN`. */
     top: z.array(z.strictObject({ channel: z.string(), subscribers: Count, publicationsPerSecond: Rate })),
   }),
-  fanout: z.strictObject({ publicationsPerSecond: Rate, deliveriesPerSecond: Rate }),
+  fanout: z.strictObject({
+    publicationsPerSecond: Rate,
+    deliveriesPerSecond: Rate,
+    /** The span the rates (these and the channels') were measured over; 0 before a second sample. */
+    overSeconds: Rate,
+  }),
   slowConsumerCloses: Count,
   /** Refused requests, frames and connections, by reason (limits and authorization). */
   refusals: z.record(z.string(), Count),
@@ -76,7 +81,7 @@ interface MetricValue {
 /** Builds snapshots; keeps the last sample so that rates span at least a second. */
 export class AdminView {
   private previous: Sample | undefined;
-  private rates = { publications: 0, deliveries: 0, channels: new Map<string, number>() };
+  private rates = { publications: 0, deliveries: 0, overSeconds: 0, channels: new Map<string, number>() };
 
   constructor(private readonly source: AdminSource) {}
 
@@ -119,7 +124,11 @@ export class AdminView {
           publicationsPerSecond: this.rates.channels.get(channel) ?? 0,
         })),
       },
-      fanout: { publicationsPerSecond: this.rates.publications, deliveriesPerSecond: this.rates.deliveries },
+      fanout: {
+        publicationsPerSecond: this.rates.publications,
+        deliveriesPerSecond: this.rates.deliveries,
+        overSeconds: this.rates.overSeconds,
+      },
       slowConsumerCloses: source.slowConsumerCloses(),
       refusals: byLabel('switchboard_refusals_total', 'reason'),
       kafkaLag: values('switchboard_kafka_consumer_lag').map((v) => ({
@@ -143,6 +152,7 @@ export class AdminView {
     this.rates = {
       publications: per(sample.publications, previous.publications),
       deliveries: per(sample.deliveries, previous.deliveries),
+      overSeconds: seconds,
       channels,
     };
   }

@@ -1,11 +1,15 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { type AssetTable, HTML, SCRIPT, sendAsset } from './assets.js';
+import { type AssetTable, HTML, SCRIPT, STYLE, sendAsset } from './assets.js';
 import { respondJson } from './respond.js';
 
 /** The demo application (demo/) and the SDK's browser bundle, served from memory. */
 export const DEMO_ASSETS: AssetTable = {
   '/': ['demo/index.html', HTML],
+  '/demo.css': ['demo/demo.css', STYLE],
   '/demo.js': ['demo/demo.js', SCRIPT],
+  '/board.js': ['demo/board.js', SCRIPT],
+  '/chat.js': ['demo/chat.js', SCRIPT],
+  '/status.js': ['demo/status.js', SCRIPT],
   '/switchboard.js': ['client-sdk/dist/bundle/switchboard.js', SCRIPT],
   '/worker.js': ['client-sdk/dist/bundle/worker.js', SCRIPT],
 };

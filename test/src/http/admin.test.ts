@@ -46,6 +46,8 @@ describe('GET /admin/api/snapshot', () => {
     await waitFor(() => (clients[1]?.publications('busy').length ?? 0) === 10, 'the ten publications');
     await sleep(1_000);
     const second = await snapshot();
+    assert.equal(first.fanout.overSeconds, 0, 'no rate before a second sample');
+    assert.ok(second.fanout.overSeconds >= 1, JSON.stringify(second.fanout));
     const busy = second.channels.top.find((row) => row.channel === 'busy');
     assert.ok(busy && busy.publicationsPerSecond > 3 && busy.publicationsPerSecond <= 10, JSON.stringify(busy));
     assert.ok(second.fanout.deliveriesPerSecond >= busy.publicationsPerSecond * 2, JSON.stringify(second.fanout));
