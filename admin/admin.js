@@ -49,14 +49,16 @@ function show(snapshot) {
   $('connections').textContent = number.format(connections.open);
   $('subscriptions').textContent = number.format(connections.subscriptions);
   $('channels').textContent = number.format(channels.total);
-  $('publications').textContent = number.format(fanout.publicationsPerSecond);
-  $('deliveries').textContent = number.format(fanout.deliveriesPerSecond);
+  // Rates are differences between two snapshots a second apart: none yet on the first.
+  const rate = (value) => (fanout.overSeconds > 0 ? number.format(value) : '…');
+  $('publications').textContent = rate(fanout.publicationsPerSecond);
+  $('deliveries').textContent = rate(fanout.deliveriesPerSecond);
   $('slow').textContent = number.format(snapshot.slowConsumerCloses);
   $('channels-note').textContent =
     channels.total > channels.top.length ? `(busiest ${channels.top.length} of ${channels.total})` : '';
   rows(
     'channel-rows',
-    channels.top.map((c) => [c.channel, c.subscribers, c.publicationsPerSecond]),
+    channels.top.map((c) => [c.channel, c.subscribers, rate(c.publicationsPerSecond)]),
     'no channel has subscribers here',
   );
   rows(
