@@ -21,7 +21,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY protocol/ protocol/
 COPY client-sdk/ client-sdk/
 COPY src/ src/
-RUN npm run build
+COPY scripts/build-cli.ts scripts/
+RUN npm run build:dist
 
 # ---- runtime: production dependencies and the compiled output only ----
 FROM ${NODE_IMAGE} AS runtime
@@ -38,6 +39,7 @@ COPY --from=build /app/client-sdk/dist/ client-sdk/dist/
 COPY bin/ bin/
 # The demo page the hub serves at / (src/http/demo.ts; the SDK bundle comes with client-sdk/dist/).
 COPY demo/ demo/
+COPY admin/ admin/
 # The `node` user (uid 1000) of the official image; Kubernetes pods run as runAsUser: 1000.
 USER 1000:1000
 EXPOSE 8080

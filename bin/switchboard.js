@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The compiled CLI; `npm ci` builds it (the `prepare` script).
-import '../dist/cli/main.js';
+// The CLI, bundled per command by `npm run build` (scripts/build-cli.ts), which `npm ci` runs.
+import '../dist/cli/bundle/main.js';

@@ -1,62 +1,71 @@
-// The demo page's script: feeds for the channels in ?channels=, a publish box, the connection's
-// state and the hub's own count of WebSockets.
-import { connect, defineFeed } from '/switchboard.js';
+// The demo application: a live operations board fed by the hub's simulated services, beside a
+// chat room, all on one connection (one WebSocket for every tab, through the SDK's SharedWorker).
+import { connect } from '/switchboard.js';
+import { defineBoard } from './board.js';
+import { defineChat } from './chat.js';
+import { clock } from './status.js';
 
 const params = new URLSearchParams(location.search);
-const channels = (params.get('channels') ?? 'news,sport,weather')
-  .split(',')
-  .map((channel) => channel.trim())
-  .filter(Boolean);
 const shareAcrossTabs = params.get('share') !== '0';
 const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-
-// Connect before the feeds exist: they ask for the same URL and get this connection, so the
-// mode chosen here (shared across tabs or not) is theirs too.
 const connection = connect(url, { shareAcrossTabs, name: 'demo' });
-defineFeed();
-
 const $ = (id) => document.getElementById(id);
-const showState = (state) => {
-  $('state').textContent = state;
+
+const STATE_TEXT = { idle: 'idle', connecting: 'connecting…', connected: 'connected', closed: 'closed' };
+function showState(state) {
+  $('state').textContent = STATE_TEXT[state] ?? state;
   $('state').dataset.state = state;
-};
+}
 connection.on('state', showState);
 showState(connection.state);
-$('mode').textContent =
-  shareAcrossTabs && typeof SharedWorker === 'function' ? 'shared by all tabs (SharedWorker)' : 'this tab only';
-$('another').href = location.href;
-
-for (const channel of channels) {
-  const feed = document.createElement('switchboard-feed');
-  feed.setAttribute('channel', channel);
-  $('feeds').append(feed);
-  $('channel').append(new Option(channel, channel));
-}
-
-$('publish').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const text = $('data').value.trim();
-  let data = text;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    // Not JSON: publish the text as a string.
-  }
-  $('ack').textContent = 'publishing…';
-  try {
-    const result = await connection.publish($('channel').value, data);
-    $('ack').textContent = `published at #${result.off}`;
-    $('data').value = '';
-  } catch (error) {
-    $('ack').textContent = `refused: ${error.message}`;
-  }
+connection.on('connected', (result) => {
+  if (result?.node) $('hub').textContent = result.node;
+});
+connection.on('disconnected', ({ code }) => {
+  $('recovery').textContent = `Connection lost at ${clock(Date.now())} (close code ${code}); reconnecting…`;
+  $('recovery').dataset.kind = 'subscribing';
 });
 
+const shared = shareAcrossTabs && typeof SharedWorker === 'function';
+$('transport').textContent = shared ? 'one WebSocket shared by all tabs (SharedWorker)' : 'this tab’s own WebSocket';
+$('another').href = location.href;
+
+defineBoard();
+defineChat();
+const add = (parent, tag, attributes) => {
+  const element = document.createElement(tag);
+  element.connection = connection;
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  $(parent).append(element);
+  return element;
+};
+add('board', 'orders-card', { channel: 'demo:orders', heading: 'Checkout · orders' });
+add('board', 'latency-card', { channel: 'demo:latency', heading: 'Gateway · latency' });
+add('board', 'alerts-card', { channel: 'demo:alerts', heading: 'Alerts' });
+add('chat', 'chat-room', { channel: 'demo:chat' });
+
+// One line for the whole page after a reconnection: what every channel recovered, or not.
+const channels = new Map();
+document.addEventListener('recovery', ({ detail }) => {
+  channels.set(detail.channel, detail);
+  const states = [...channels.values()];
+  if (!states.some((s) => s.kind === 'recovered' || s.kind === 'lost')) return;
+  if (states.some((s) => s.kind === 'subscribing')) return;
+  const missed = states.reduce((sum, s) => sum + (s.kind === 'recovered' ? s.missed : 0), 0);
+  const replayed = states.reduce((sum, s) => sum + (s.kind === 'recovered' ? s.replayed : 0), 0);
+  const lost = states.filter((s) => s.kind === 'lost').map((s) => s.channel);
+  $('recovery').dataset.kind = lost.length > 0 ? 'lost' : 'recovered';
+  $('recovery').textContent =
+    lost.length > 0
+      ? `Reconnected at ${clock(Date.now())}: ${lost.join(', ')} could not be recovered; the rest missed ${missed}, replayed ${replayed}.`
+      : `Reconnected at ${clock(Date.now())}: every channel recovered: missed ${missed}, replayed ${replayed}.`;
+});
+
+// The hub's own count of WebSockets: with tabs sharing, it stays at 1 however many are open.
 async function pollStats() {
   try {
     const response = await fetch('/api/stats', { cache: 'no-store' });
-    const stats = await response.json();
-    $('connections').textContent = String(stats.connections);
+    $('connections').textContent = String((await response.json()).connections);
   } catch {
     $('connections').textContent = 'hub unreachable';
   }

@@ -206,6 +206,13 @@ export const Config = z
     tls: TlsSettings.optional(),
     /** The HTTP API for services. */
     http: HttpSettings.prefault({}),
+    /**
+     * The demo at `/`: simulated services publish to channels of the `demo` namespace, a few per
+     * second. On for a laptop's `npm start`; off in production, where nobody should see them.
+     */
+    demo: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    /** The admin view at `/admin` (needs `http.apiKey` when set, else serves loopback only). */
+    admin: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   })
   .superRefine((config, context) => {
     const all: Array<[string[], NamespaceSettings]> = [

@@ -74,6 +74,11 @@ export class Hub implements BrokerEventHandler {
     return this.channels.size;
   }
 
+  /** Each channel with local subscribers and how many it has (read-only; the admin view). */
+  *channelSubscribers(): Generator<readonly [channel: string, subscribers: number]> {
+    for (const [channel, entry] of this.channels) yield [channel, entry.msgpack + entry.json];
+  }
+
   /** Counts one local subscriber; resolves once the broker delivers the channel here. */
   add(channel: string, format: WireFormat): Promise<void> {
     let entry = this.channels.get(channel);

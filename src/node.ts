@@ -1,10 +1,14 @@
 import { CloseCode } from '@switchboard/protocol';
+import { PublicationCounter } from './admin/publication-counter.js';
+import { type AdminSource, AdminView } from './admin/snapshot.js';
 import { Auth } from './auth/auth.js';
 import { Bridges } from './bridges/index.js';
 import type { Broker } from './brokers/broker.js';
 import { createBroker } from './brokers/index.js';
 import type { Config } from './config.js';
 import type { NodeContext } from './context.js';
+import { SimulatedServices } from './demo/simulated-services.js';
+import { AdminAccess, registerAdmin } from './http/admin.js';
 import { Hub } from './hub.js';
 import { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
@@ -46,6 +50,11 @@ export class SwitchboardNode implements NodeContext {
   readonly slowConsumers: SlowConsumerSweep;
   readonly metrics: Metrics;
   private readonly server: Server;
+  /** The demo's simulated services (`demo.enabled`). */
+  private readonly demo: SimulatedServices | undefined;
+  /** Per-channel publication counts for the admin view (`admin.enabled`), between broker and hub. */
+  private readonly counter: PublicationCounter | undefined;
+  private readonly startedAt = Date.now();
   private stopping = false;
   private boundPort = 0;
   private boundInternalPort: number | undefined;
@@ -62,11 +71,7 @@ export class SwitchboardNode implements NodeContext {
     );
     this.metrics = new Metrics({
       connections: () => this.sessions.size,
-      subscriptions: () => {
-        let count = 0;
-        for (const session of this.sessions) count += session.channels.size;
-        return count;
-      },
+      subscriptions: () => this.subscriptionCount(),
       channels: () => this.hub.channelCount,
       slowConsumerCloses: () => this.slowConsumers.closed,
       refusals: () => this.refusals(),
@@ -95,6 +100,12 @@ export class SwitchboardNode implements NodeContext {
       connections: () => this.sessions.size,
     });
     this.hub.attach(this.server.app);
+    this.demo = config.demo.enabled ? new SimulatedServices(this.broker, this.namespaces, log) : undefined;
+    if (config.admin.enabled) {
+      this.counter = new PublicationCounter(this.hub);
+      const view = new AdminView(this.adminSource(this.counter));
+      registerAdmin(this.server.app, new AdminAccess(config.http.apiKey), view);
+    }
     this.slowConsumers = new SlowConsumerSweep(this.sessions, config.limits.maxBackpressureBytes);
   }
 
@@ -108,7 +119,7 @@ export class SwitchboardNode implements NodeContext {
   }
 
   async start(): Promise<void> {
-    await this.broker.start(this.hub);
+    await this.broker.start(this.counter ?? this.hub);
     await this.bridges.start();
     this.boundPort = await this.server.listen(this.config.host, this.config.port);
     this.boundInternalPort = await this.server.listenInternal(
@@ -116,6 +127,7 @@ export class SwitchboardNode implements NodeContext {
       this.config.http.internalPort,
     );
     this.slowConsumers.start();
+    this.demo?.start();
     this.log.info(
       {
         host: this.config.host,
@@ -137,6 +149,7 @@ export class SwitchboardNode implements NodeContext {
     if (this.stopping) return;
     this.stopping = true;
     this.slowConsumers.stop();
+    this.demo?.stop();
     // HTTP stays up while draining: /readyz answers 503 so balancers stop routing here, /healthz
     // still answers 200 so nothing restarts the hub mid-drain, and upgrades are refused with 503.
     await this.drain(this.config.shutdownGraceSeconds * 1000);
@@ -165,6 +178,29 @@ export class SwitchboardNode implements NodeContext {
     const counts = new Map<string, number>(Object.entries(this.limits.hits));
     for (const [operation, count] of Object.entries(this.auth.refused)) counts.set(`auth_${operation}`, count);
     return counts;
+  }
+
+  /** What the admin view shows of this node. */
+  private adminSource(counter: PublicationCounter): AdminSource {
+    return {
+      name: this.config.name,
+      brokerType: this.config.broker.type,
+      startedAt: this.startedAt,
+      demoRunning: this.demo !== undefined,
+      hub: this.hub,
+      metrics: this.metrics,
+      counter,
+      openConnections: () => this.sessions.size,
+      subscriptions: () => this.subscriptionCount(),
+      slowConsumerCloses: () => this.slowConsumers.closed,
+      notReadyReasons: () => this.notReadyReasons(),
+    };
+  }
+
+  private subscriptionCount(): number {
+    let count = 0;
+    for (const session of this.sessions) count += session.channels.size;
+    return count;
   }
 
   private notReadyReasons(): string[] {

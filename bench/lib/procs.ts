@@ -119,7 +119,8 @@ export interface HubOptions {
 /**
  * The configuration every benchmark hub runs with: the defaults, except the abuse limits that a
  * load generator on one address would hit by design (connections and connects per IP, messages
- * per second of the publisher connection) and a longer connect timeout for 50,000 handshakes.
+ * per second of the publisher connection), a longer connect timeout for 50,000 handshakes, and
+ * no demo publications or admin counting, which a production hub does not run either.
  */
 export function benchHubConfig(port: number, options: HubOptions): object {
   return {
@@ -137,6 +138,8 @@ export function benchHubConfig(port: number, options: HubOptions): object {
       connectTimeoutSeconds: 60,
     },
     shutdownGraceSeconds: 0,
+    demo: { enabled: false },
+    admin: { enabled: false },
   };
 }
 

@@ -23,7 +23,7 @@ export const BUNDLE_DIR = join(SDK_DIR, 'dist', 'bundle');
  * `import { z } from 'zod'` (the protocol's style) hands the bundler zod's whole namespace object,
  * locales and all (~92 KB gzipped); `import * as z` lets esbuild keep only what is used (~26 KB).
  */
-const shakeZod: Plugin = {
+export const shakeZod: Plugin = {
   name: 'shake-zod',
   setup(pluginBuild) {
     pluginBuild.onLoad({ filter: /[\\/]protocol[\\/]dist[\\/][^\\/]+\.js$/ }, async (args) => ({

@@ -2,16 +2,21 @@
 # Installs the real services the integration tests start (Debian, run as root):
 #   - redis-server, haproxy, chromium (apt; also java + maven if missing)
 #   - Apache Kafka broker jars (Maven Central via mvn) into .cache/kafka-<ver>/libs
+#   - kustomize for the k8s manifest tests, unless kubectl (which embeds it) is on PATH:
+#     built with Go from the Go module proxy into .cache/bin (Debian's kubectl 1.20 is too old)
+# `npm test` runs this by itself when something is missing and it runs as root.
 # Idempotent: does nothing that is already done. Fails (non-zero) if anything
 # needed is still missing at the end.
 set -euo pipefail
 
 KAFKA_VERSION="3.9.2" # keep in sync with scripts/services/kafka/pom.xml and test/services/kafka.ts
+KUSTOMIZE_VERSION="v5.5.0" # the kustomize kubectl 1.32 embeds
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/../.." && pwd)"
 KAFKA_HOME="${REPO_ROOT}/.cache/kafka-${KAFKA_VERSION}"
 KAFKA_LIBS="${KAFKA_HOME}/libs"
+LOCAL_BIN="${REPO_ROOT}/.cache/bin"
 POM="${SCRIPT_DIR}/kafka/pom.xml"
 
 log() { printf '[services/install] %s\n' "$*"; }
@@ -21,7 +26,8 @@ die() { printf '[services/install] ERROR: %s\n' "$*" >&2; exit 1; }
 apt_pkgs=()
 command -v redis-server >/dev/null 2>&1 || apt_pkgs+=(redis-server)
 command -v haproxy >/dev/null 2>&1 || apt_pkgs+=(haproxy)
-{ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; } || apt_pkgs+=(chromium)
+have_chromium() { [ -n "${CHROMIUM_PATH:-}" ] && [ -x "${CHROMIUM_PATH}" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }
+have_chromium || apt_pkgs+=(chromium)
 command -v java >/dev/null 2>&1 || apt_pkgs+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || apt_pkgs+=(maven)
 
@@ -87,12 +93,25 @@ log4j.logger.kafka.request.logger=WARN
 PROPS
 fi
 
+# -------------------------------------------------------------------- kustomize
+have_kustomize() { command -v kubectl >/dev/null 2>&1 || command -v kustomize >/dev/null 2>&1 || [ -x "${LOCAL_BIN}/kustomize" ]; }
+if have_kustomize; then
+  log "kustomize: present ($(command -v kubectl || command -v kustomize || echo "${LOCAL_BIN}/kustomize"))"
+else
+  command -v go >/dev/null 2>&1 || die "need kubectl or kustomize for the k8s tests, or Go to build kustomize"
+  log "building kustomize ${KUSTOMIZE_VERSION} with Go -> ${LOCAL_BIN}"
+  mkdir -p "${LOCAL_BIN}"
+  GOBIN="${LOCAL_BIN}" go install "sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}" ||
+    die "go install sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION} failed"
+fi
+
 # ---------------------------------------------------------------------- verify
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 command -v java >/dev/null 2>&1 || missing+=(java)
-[ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+have_chromium || missing+=(chromium)
+have_kustomize || missing+=(kustomize)
 have_kafka_jars || missing+=("kafka jars in ${KAFKA_LIBS}")
 compgen -G "${KAFKA_LIBS}/slf4j-reload4j-*.jar" >/dev/null || missing+=("slf4j-reload4j jar in ${KAFKA_LIBS}")
 [ -f "${LOG4J}" ] || missing+=("${LOG4J}")
@@ -103,6 +122,6 @@ fi
 log "redis-server: $(redis-server --version | head -n1)"
 log "haproxy:      $(haproxy -v 2>&1 | head -n1)"
 log "java:         $(java -version 2>&1 | head -n1)"
-log "chromium:     $(chromium --version 2>/dev/null || echo present)"
+log "chromium:     $("${CHROMIUM_PATH:-chromium}" --version 2>/dev/null || echo present)"
 log "kafka:        ${KAFKA_VERSION} ($(ls "${KAFKA_LIBS}"/*.jar | wc -l) jars in ${KAFKA_LIBS})"
 log "ok"

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from './args.js';
 import { CLIENT_OPTIONS, cliClient } from './client.js';
 import { defaultUrl, URL_HELP, UsageError } from './usage.js';
 
@@ -6,10 +6,11 @@ const USAGE = `Usage: switchboard pub CHANNEL JSON [--url URL]
 
 Publishes one JSON value to the channel through the hub and prints the hub's ack as one JSON line:
 {"channel":…,"epoch":…,"offset":…}
+Exits 1 at once when the hub cannot be reached, naming the URL and what happened.
 ${URL_HELP}`;
 
 export async function pub(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: CLIENT_OPTIONS, allowPositionals: true });
+  const { values, positionals } = parseCommandLine(argv, CLIENT_OPTIONS);
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -23,9 +24,12 @@ export async function pub(argv: string[]): Promise<number> {
   } catch {
     throw new UsageError(`not valid JSON: ${json}`, USAGE);
   }
-  const client = cliClient({ ...values, url: values.url ?? defaultUrl() }, USAGE);
+  const { client, unreachable } = cliClient({ ...values, url: values.url ?? defaultUrl() }, USAGE);
   try {
-    const ack = await client.publish(channel, data);
+    const ack = await Promise.race([
+      client.publish(channel, data),
+      unreachable.then((problem) => Promise.reject(new Error(problem))),
+    ]);
     process.stdout.write(`${JSON.stringify({ channel, epoch: ack.ep, offset: ack.off })}\n`);
     return 0;
   } catch (error) {

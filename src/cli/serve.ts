@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
-import { SwitchboardNode } from '../node.js';
+import { FallbackTransportRefused, SwitchboardNode } from '../node.js';
 import { startTracing } from '../tracing.js';
+import { parseCommandLine } from './args.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `Usage: switchboard serve [--config FILE]
@@ -13,14 +13,15 @@ Environment: PORT, HOST, and SWITCHBOARD_<KEY>__<SUBKEY>=value for any configura
 (e.g. SWITCHBOARD_LIMITS__MAX_FRAME_BYTES=1024). Invalid configuration exits with code 2.`;
 
 export async function serve(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  const { values, positionals } = parseCommandLine(argv, {
+    config: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`, USAGE);
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(values.config ?? process.env.SWITCHBOARD_CONFIG);
@@ -31,7 +32,14 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const log = createLogger(config.log.level);
   const stopTracing = startTracing(config.tracing);
-  const node = new SwitchboardNode(config, log);
+  let node: SwitchboardNode;
+  try {
+    node = new SwitchboardNode(config, log);
+  } catch (error) {
+    if (!(error instanceof FallbackTransportRefused)) throw error;
+    process.stderr.write(`switchboard: ${error.message}\n`);
+    return 3;
+  }
   await node.start();
   return new Promise((resolve) => {
     const stop = (signal: string) => {

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
+import { parseCommandLine } from './args.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `Usage: switchboard token --sub SUBJECT [--channels PATTERN,...] [--secret SECRET] [options]
@@ -36,7 +36,7 @@ const list = (value: string | undefined) =>
         .filter((item) => item !== '');
 
 export async function token(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+  const { values, positionals } = parseCommandLine(argv, OPTIONS);
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;

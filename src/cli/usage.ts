@@ -17,3 +17,11 @@ export function defaultUrl(env: NodeJS.ProcessEnv = process.env): string {
 export const URL_HELP = `  --url URL        the hub's WebSocket URL (default: $SWITCHBOARD_URL or ws://127.0.0.1:$PORT/ws, PORT=8080)
   --format FORMAT  wire format: msgpack (default) or json
   --token TOKEN    token sent in the connect frame`;
+
+/**
+ * By shape, not `instanceof`: `serve` is loaded unbundled (dist/cli/serve.js) beside the bundled
+ * commands, so its UsageError is another copy of the class.
+ */
+export function isUsageError(error: unknown): error is UsageError {
+  return error instanceof Error && error.name === 'UsageError' && typeof Reflect.get(error, 'usage') === 'string';
+}

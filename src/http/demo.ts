@@ -1,60 +1,23 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { type AssetTable, HTML, SCRIPT, STYLE, sendAsset } from './assets.js';
 import { respondJson } from './respond.js';
 
-/**
- * The demo page and the SDK's browser bundle, served from memory. A fixed table of paths, so no
- * request path ever reaches the file system.
- */
-const ASSETS: Readonly<Record<string, readonly [file: string, type: string]>> = {
-  '/': ['demo/index.html', 'text/html; charset=utf-8'],
-  '/demo.js': ['demo/demo.js', 'text/javascript; charset=utf-8'],
-  '/switchboard.js': ['client-sdk/dist/bundle/switchboard.js', 'text/javascript; charset=utf-8'],
-  '/worker.js': ['client-sdk/dist/bundle/worker.js', 'text/javascript; charset=utf-8'],
+/** The demo application (demo/) and the SDK's browser bundle, served from memory. */
+export const DEMO_ASSETS: AssetTable = {
+  '/': ['demo/index.html', HTML],
+  '/demo.css': ['demo/demo.css', STYLE],
+  '/demo.js': ['demo/demo.js', SCRIPT],
+  '/board.js': ['demo/board.js', SCRIPT],
+  '/chat.js': ['demo/chat.js', SCRIPT],
+  '/status.js': ['demo/status.js', SCRIPT],
+  '/switchboard.js': ['client-sdk/dist/bundle/switchboard.js', SCRIPT],
+  '/worker.js': ['client-sdk/dist/bundle/worker.js', SCRIPT],
 };
 
-/** The repository root, from src/http (tsx) and from dist/http (compiled) alike. */
-const ROOT = new URL('../../', import.meta.url);
-
-interface Asset {
-  readonly plain: Buffer;
-  /** Compressed once, so browsers load the bundle at its gzipped size (the size README states). */
-  readonly gzip: Buffer;
-}
-
-const loaded = new Map<string, Asset>();
-
-/** Read once, when first asked for; a missing bundle is read again once `npm run build` made it. */
-function asset(file: string): Asset | undefined {
-  let contents = loaded.get(file);
-  if (!contents) {
-    try {
-      const plain = readFileSync(new URL(file, ROOT));
-      contents = { plain, gzip: gzipSync(plain, { level: 9 }) };
-    } catch {
-      return undefined;
-    }
-    loaded.set(file, contents);
-  }
-  return contents;
-}
-
-/** `GET /`, its scripts, and `GET /api/stats` → `{"connections"}`: the hub's live WebSockets. */
+/** `GET /`, its files, and `GET /api/stats` → `{"connections"}`: the hub's live WebSockets. */
 export function registerDemo(app: TemplatedApp, connections: () => number): void {
-  for (const [path, [file, type]] of Object.entries(ASSETS)) {
-    app.get(path, (res: HttpResponse, req: HttpRequest) => {
-      const contents = asset(file);
-      if (!contents) {
-        res.writeStatus('404 Not Found').end(`${file} is missing; run npm run build`);
-        return;
-      }
-      const gzip = /\bgzip\b/.test(req.getHeader('accept-encoding'));
-      res.writeHeader('content-type', type).writeHeader('x-content-type-options', 'nosniff');
-      res.writeHeader('cache-control', 'no-cache').writeHeader('vary', 'accept-encoding');
-      if (gzip) res.writeHeader('content-encoding', 'gzip');
-      res.end(gzip ? contents.gzip : contents.plain);
-    });
+  for (const [path, asset] of Object.entries(DEMO_ASSETS)) {
+    app.get(path, (res: HttpResponse, req: HttpRequest) => sendAsset(res, req, path, asset));
   }
   app.get('/api/stats', (res) => respondJson(res, '200 OK', { connections: connections() }));
 }

@@ -1,3 +1,8 @@
+/**
+ * The demo application (demo/) in Chromium, as a person uses it: the operations board fed by
+ * the hub's simulated services, the chat with names, two tabs on one WebSocket, a hub restart
+ * that the page recovers from, and the admin view. Screenshots go to artifacts/browser/.
+ */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,11 +11,12 @@ import { after, before, describe, it } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { buildBrowser } from '../../client-sdk/build/bundle.js';
 import { subscribersOf, wireSubscriptions } from '../client-sdk/helpers.js';
+import { freePort } from '../services/ports.js';
+import { type RedisService, startRedis } from '../services/redis.js';
+import { chromiumPath } from '../services/requirements.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { waitFor } from '../support/wait.js';
 
-/** Debian's Chromium (scripts/services/install.sh), never a downloaded one. */
-const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -20,40 +26,41 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const SCREENSHOT = 'artifacts/browser/demo.png';
+const SHOTS = 'artifacts/browser';
+const DEMO_CHANNELS = ['demo:alerts', 'demo:chat', 'demo:latency', 'demo:orders'];
 
-interface FeedView {
-  readonly channel: string | null;
-  readonly items: readonly (readonly [string, unknown])[];
+interface ChatLine {
+  readonly name: string;
+  readonly time: string;
+  readonly text: string;
 }
 
-/** What every `<switchboard-feed>` of the page shows: its channel and its publications, oldest first. */
-function feeds(page: Page): Promise<FeedView[]> {
-  return page.evaluate(() =>
-    Array.from(document.querySelectorAll('switchboard-feed')).map((element) => {
-      const feed = element as HTMLElement & {
-        channel: string | null;
-        items: readonly { channel: string; data: unknown }[];
-      };
-      return { channel: feed.channel, items: feed.items.map((p) => [p.channel, p.data] as const).reverse() };
-    }),
+/** The chat as the page shows it: name, time and text of each message. */
+function chatLines(page: Page): Promise<ChatLine[]> {
+  return page.$$eval('chat-room .messages li:not(.empty)', (rows) =>
+    rows.map((row) => ({
+      name: row.querySelector('b')?.textContent ?? '',
+      time: row.querySelector('time')?.textContent ?? '',
+      text: row.querySelector('p')?.textContent ?? '',
+    })),
   );
 }
 
-describe('the demo page in Chromium: one WebSocket per browser', { timeout: 180_000 }, () => {
+const text = async (page: Page, selector: string) => (await page.textContent(selector, { timeout: 5_000 })) ?? '';
+
+describe('the demo application in Chromium', { timeout: 240_000 }, () => {
+  let redis: RedisService;
+  let port: number;
   let hub: TestHub;
+  /** Another hub of the same cluster (same Redis), which keeps publishing while `hub` restarts. */
+  let other: TestHub;
   let profile: string;
   let context: BrowserContext;
   let main: Page;
   const pageErrors: string[] = [];
 
-  const publish = async (channel: string, data: unknown) => {
-    const response = await fetch(`${hub.http}/api/publish`, {
-      method: 'POST',
-      body: JSON.stringify({ channel, data }),
-    });
-    assert.equal(response.status, 200, await response.text());
-  };
+  /** The hub the page talks to: history in Redis, so it survives the hub; the demo's services on. */
+  const startDemoHub = () => startHub({ port, broker: { type: 'redis', url: redis.url }, demo: { enabled: true } });
   const open = async (query = '') => {
     const page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
@@ -63,118 +70,179 @@ describe('the demo page in Chromium: one WebSocket per browser', { timeout: 180_
     });
     return page;
   };
-  /** Waits until the page's feeds show `expected` (channel → data published to it, in order). */
-  const expectFeeds = async (page: Page, expected: Record<string, unknown[]>) => {
-    const want = Object.entries(expected).map(([channel, data]) => ({
-      channel,
-      items: data.map((value) => [channel, value]),
-    }));
-    const deadline = Date.now() + 10_000;
-    let seen = await feeds(page);
-    while (JSON.stringify(seen) !== JSON.stringify(want) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      seen = await feeds(page);
-    }
-    assert.deepEqual(seen, want);
+  const sendChat = async (page: Page, name: string, message: string) => {
+    await page.fill('chat-room input[name=name]', name, { timeout: 5_000 });
+    // As a keyboard user would: into the message field, type, Enter.
+    await page.focus('#chat-text', { timeout: 5_000 });
+    await page.keyboard.type(message);
+    await page.keyboard.press('Enter');
   };
+  const waitForChat = (page: Page, name: string, message: string) =>
+    page.waitForFunction(
+      ([who, what]) =>
+        Array.from(document.querySelectorAll('chat-room .messages li')).some(
+          (row) =>
+            row.querySelector('b')?.textContent?.startsWith(who as string) &&
+            row.querySelector('p')?.textContent === what,
+        ),
+      [name, message],
+      { timeout: 10_000 },
+    );
 
   before(async () => {
     // The hub serves the bundle from client-sdk/dist/bundle; build it from the current sources.
     await buildBrowser(true);
-    hub = await startHub();
+    redis = await startRedis();
+    port = await freePort();
+    hub = await startDemoHub();
+    other = await startHub({ broker: { type: 'redis', url: redis.url } });
     profile = mkdtempSync(join(tmpdir(), 'switchboard-chromium-'));
+    mkdirSync(SHOTS, { recursive: true });
     // A persistent context is one browser profile: its tabs share one SharedWorker per origin.
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath: chromiumPath(),
       headless: true,
       args: CHROMIUM_ARGS,
       timeout: 30_000,
-      viewport: { width: 1000, height: 640 },
+      viewport: { width: 1200, height: 820 },
     });
   });
 
   after(async () => {
     await context?.close();
     await hub?.stop();
+    await other?.stop();
+    await redis?.destroy();
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  it('serves three feeds on a page and a second tab through one WebSocket', async () => {
+  it('shows the live board and the chat with names and times, two tabs on one WebSocket', async () => {
     main = await open();
-    const second = await open('?channels=news,extra');
-    await waitFor(() => subscribersOf(hub, 'extra') === 1, 'the second tab’s channel', 10_000);
+    // Every feed has spoken: a rate, a p99, the time it was last heard from.
+    await main.waitForFunction(
+      () =>
+        Number(document.querySelector('orders-card .rate')?.textContent) > 0 &&
+        /^\d+$/.test(document.querySelector('latency-card .p99')?.textContent ?? '') &&
+        document.querySelectorAll('spark-line polyline').length === 2 &&
+        /^last \d/.test(document.querySelector('latency-card .heard')?.textContent ?? ''),
+      undefined,
+      { timeout: 15_000 },
+    );
+    // Alerts come every 4 to 9 s: one, with its level in words and its time.
+    await main.waitForFunction(
+      () => /^(info|warning|critical)/.test(document.querySelector('alerts-card .alerts li')?.textContent ?? ''),
+      undefined,
+      { timeout: 15_000 },
+    );
+    assert.equal(await text(main, 'orders-card .badge'), 'live');
+
+    const second = await open();
     assert.equal(hub.node.sessions.size, 1);
-    assert.deepEqual(wireSubscriptions(hub), [['extra', 'news', 'sport', 'weather']]);
-    // The page shows the hub's own count.
+    assert.deepEqual(wireSubscriptions(hub), [DEMO_CHANNELS]);
+    assert.match(await text(main, '#transport'), /one WebSocket shared by all tabs \(SharedWorker\)/);
     await main.waitForFunction(() => document.getElementById('connections')?.textContent === '1', undefined, {
       timeout: 5_000,
     });
-    assert.match((await main.textContent('#mode', { timeout: 5_000 })) ?? '', /SharedWorker/);
 
-    for (const channel of ['news', 'sport', 'weather', 'extra']) await publish(channel, `${channel} 1`);
-    await expectFeeds(main, { news: ['news 1'], sport: ['sport 1'], weather: ['weather 1'] });
-    await expectFeeds(second, { news: ['news 1'], extra: ['extra 1'] });
+    await sendChat(main, 'Ada', 'Deploying checkout now');
+    await waitForChat(second, 'Ada', 'Deploying checkout now');
+    await sendChat(second, 'Grace', 'Latency looks fine from here');
+    await waitForChat(main, 'Grace', 'Latency looks fine from here');
+    const lines = (await chatLines(main)).filter((line) => !line.name.startsWith('ops-bot'));
+    assert.deepEqual(
+      lines.map(({ name, text }) => [name, text]),
+      [
+        ['Ada (you)', 'Deploying checkout now'],
+        ['Grace', 'Latency looks fine from here'],
+      ],
+    );
+    for (const line of lines) assert.match(line.time, /\d{1,2}:\d{2}:\d{2}/);
 
-    // Closing the tab releases what only it wanted; the shared socket stays.
+    // A component of the second tab that wants a channel of its own gets it over the same socket,
+    // and closing that tab releases it, and nothing the first tab still shows.
+    await second.evaluate(async () => {
+      const sdk = (await import('/switchboard.js' as string)) as { defineFeed(): void };
+      sdk.defineFeed();
+      const feed = document.createElement('switchboard-feed');
+      feed.setAttribute('channel', 'extra');
+      document.body.append(feed);
+    });
+    await waitFor(() => subscribersOf(hub, 'extra') === 1, 'the second tab’s own channel', 10_000);
+    assert.equal(hub.node.sessions.size, 1);
     await second.close();
     await waitFor(() => subscribersOf(hub, 'extra') === 0, 'the closed tab’s channel to be released', 20_000);
-    assert.deepEqual(wireSubscriptions(hub), [['news', 'sport', 'weather']]);
+    assert.deepEqual(wireSubscriptions(hub), [DEMO_CHANNELS]);
+    await main.screenshot({ path: `${SHOTS}/demo.png`, fullPage: true, timeout: 10_000 });
   });
 
-  it('publishes from the page’s publish box', async () => {
-    await main.selectOption('#channel', 'sport', { timeout: 5_000 });
-    await main.fill('#data', '{"score":[2,1]}', { timeout: 5_000 });
-    await main.click('button[type=submit]', { timeout: 5_000 });
-    await main.waitForFunction(() => document.getElementById('ack')?.textContent === 'published at #2', undefined, {
-      timeout: 5_000,
-    });
-    await expectFeeds(main, { news: ['news 1'], sport: ['sport 1', { score: [2, 1] }], weather: ['weather 1'] });
-  });
-
-  it('releases a removed feed’s channel and nothing else', async () => {
-    await main.evaluate(() => {
-      const feed = document.createElement('switchboard-feed');
-      feed.setAttribute('channel', 'brief');
-      document.getElementById('feeds')?.append(feed);
-    });
-    await waitFor(() => subscribersOf(hub, 'brief') === 1, 'the added feed’s channel', 10_000);
-    await main.evaluate(() => document.querySelector('switchboard-feed[channel=brief]')?.remove());
-    await waitFor(() => subscribersOf(hub, 'brief') === 0, 'the removed feed’s channel to be released', 10_000);
-    assert.deepEqual(wireSubscriptions(hub), [['news', 'sport', 'weather']]);
-  });
-
-  it('reconnects after the hub is stopped and started again, and the feeds keep updating', async () => {
-    const port = hub.port;
+  it('after a hub restart, replays what another hub published meanwhile, and says how much', async () => {
+    const latencyBefore = Number(await main.getAttribute('latency-card', 'data-last-offset', { timeout: 5_000 }));
     await hub.stop();
-    hub = await startHub({ port });
-    await waitFor(() => subscribersOf(hub, 'weather') === 1, 'the page to resubscribe to the new hub', 30_000);
+    await main.waitForFunction(() => document.getElementById('state')?.textContent !== 'connected', undefined, {
+      timeout: 10_000,
+    });
+    // Meanwhile, someone on another hub of the cluster keeps talking.
+    const missed = ['Is checkout down?', 'Seeing errors in eu-west', 'Never mind, it is back'];
+    for (const message of missed) {
+      const response = await fetch(`${other.http}/api/publish`, {
+        method: 'POST',
+        body: JSON.stringify({ channel: 'demo:chat', data: { name: 'Linus', text: message, at: Date.now() } }),
+      });
+      assert.equal(response.status, 200, await response.text());
+    }
+    hub = await startDemoHub();
+
+    await main.waitForFunction(() => document.getElementById('recovery')?.dataset.kind === 'recovered', undefined, {
+      timeout: 30_000,
+    });
+    await main.waitForFunction(
+      () => /missed 3, replayed 3/.test(document.getElementById('recovery')?.textContent ?? ''),
+      undefined,
+      { timeout: 10_000 },
+    );
+    assert.match(await text(main, '#recovery'), /^Reconnected at .+: every channel recovered: missed 3, replayed 3\.$/);
+    assert.equal(await text(main, 'chat-room .badge'), 'recovered · missed 3, replayed 3');
+    assert.equal(await text(main, 'orders-card .badge'), 'recovered · nothing missed');
+    for (const message of missed) await waitForChat(main, 'Linus', message);
+    // And the board is live again: the restarted hub's services publish where they left off.
+    await main.waitForFunction(
+      (before) => Number(document.querySelector('latency-card')?.getAttribute('data-last-offset')) > before + 1,
+      latencyBefore,
+      { timeout: 10_000 },
+    );
+    assert.equal(await text(main, '#state'), 'connected');
     assert.equal(hub.node.sessions.size, 1);
-    // The memory broker's history went with the old hub; the new one starts a new epoch.
-    await publish('weather', 'after the restart');
-    await publish('news', 'back');
-    await expectFeeds(main, {
-      news: ['news 1', 'back'],
-      sport: ['sport 1', { score: [2, 1] }],
-      weather: ['weather 1', 'after the restart'],
-    });
-    await main.waitForFunction(() => document.getElementById('state')?.textContent === 'connected', undefined, {
-      timeout: 5_000,
-    });
-    await main.waitForFunction(() => document.getElementById('connections')?.textContent === '1', undefined, {
-      timeout: 5_000,
-    });
-    mkdirSync('artifacts/browser', { recursive: true });
-    await main.screenshot({ path: SCREENSHOT, fullPage: true, timeout: 10_000 });
+    await main.screenshot({ path: `${SHOTS}/demo-after-restart.png`, fullPage: true, timeout: 10_000 });
   });
 
-  it('gives a tab that opts out its own connection, with the same page', async () => {
-    const solo = await open('?share=0&channels=solo');
-    assert.match((await solo.textContent('#mode', { timeout: 5_000 })) ?? '', /this tab only/);
+  it('gives a tab that opts out (?share=0) its own connection, and says so', async () => {
+    const solo = await open('?share=0');
+    assert.match(await text(solo, '#transport'), /this tab’s own WebSocket/);
     assert.equal(hub.node.sessions.size, 2);
-    await publish('solo', 'mine');
-    await expectFeeds(solo, { solo: ['mine'] });
     await solo.close();
     await waitFor(() => hub.node.sessions.size === 1, 'the opted-out tab’s socket to close', 10_000);
+  });
+
+  it('shows this hub’s channels and subscribers in the admin view', async () => {
+    const admin = await context.newPage();
+    admin.on('pageerror', (error) => pageErrors.push(`${admin.url()}: ${error.message}`));
+    await admin.goto(`${hub.http}/admin`, { timeout: 15_000 });
+    await admin.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('#channel-rows tr')).some((row) =>
+          row.textContent?.startsWith('demo:chat1'),
+        ),
+      undefined,
+      { timeout: 10_000 },
+    );
+    // Rates need two samples a second apart; the page refreshes every second.
+    await admin.waitForFunction(() => Number(document.getElementById('publications')?.textContent) > 0, undefined, {
+      timeout: 10_000,
+    });
+    assert.equal(await text(admin, '#connections'), '1');
+    assert.equal(await text(admin, '#ready'), 'ready');
+    await admin.screenshot({ path: `${SHOTS}/admin.png`, fullPage: true, timeout: 10_000 });
+    await admin.close();
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../services/ports.js';
 import { type HubProcess, spawnHub } from '../support/hub-process.js';
 import { waitFor } from '../support/wait.js';
 
@@ -111,6 +112,43 @@ describe('switchboard CLI', () => {
     assert.match(result.stderr, /invalid channel name \(code 107\)/);
   });
 
+  it('pub fails within a second, naming the URL, when nothing listens there', async () => {
+    const url = `ws://127.0.0.1:${await freePort()}/ws`;
+    const started = Date.now();
+    const result = await run(['pub', 'news', '1', '--url', url]);
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      `switchboard pub: cannot connect to ${url}: connection refused (nothing listens on ${new URL(url).host})\n`,
+    );
+    assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);
+  });
+
+  it('pub names the WebSocket path when the URL lacks it, at once', async () => {
+    const url = `ws://127.0.0.1:${hub.port}`;
+    const started = Date.now();
+    const result = await run(['pub', 'news', '1', '--url', url]);
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      `switchboard pub: ${url} answered HTTP 404 Not Found instead of a WebSocket: the hub's WebSocket path is /ws (--url ${url}/ws)\n`,
+    );
+    assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);
+  });
+
+  it('sub exits 1 at once when the hub cannot be reached', async () => {
+    const url = `ws://127.0.0.1:${await freePort()}/ws`;
+    const result = await run(['sub', 'news', '--url', url]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^switchboard sub: cannot connect to .+: connection refused .+\n$/);
+  });
+
+  it('pub takes a negative number as the JSON value, not as an option', async () => {
+    const result = await run(['pub', 'numbers', '-1.5', '--url', hub.url]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as { channel: string }).channel, 'numbers');
+  });
+
   it('pub refuses an argument that is not JSON with exit code 2 and its usage', async () => {
     const result = await run(['pub', 'news', '{oops', '--url', hub.url]);
     assert.equal(result.code, 2);
@@ -119,7 +157,7 @@ describe('switchboard CLI', () => {
   });
 
   it('explains every command with --help', async () => {
-    for (const command of ['serve', 'sub', 'pub']) {
+    for (const command of ['serve', 'sub', 'pub', 'token']) {
       const result = await run([command, '--help']);
       assert.equal(result.code, 0);
       assert.match(result.stdout, new RegExp(`Usage: switchboard ${command}`));

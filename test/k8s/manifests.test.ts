@@ -3,8 +3,8 @@
  * kustomize.ts, must (1) validate against the Kubernetes API schemas (kubernetes-models), with no
  * field the API does not know, (2) agree with the hub it runs: ports, probe paths, the config file
  * parsed by the hub's own schema, the drain timing, and (3) wire its objects together: selectors,
- * the HPA target, references to ConfigMaps and Secrets, network policy. Where a real kustomize is
- * installed (`kustomize` or `kubectl kustomize`), its rendering must equal ours.
+ * the HPA target, references to ConfigMaps and Secrets, network policy. A real kustomize
+ * (`kustomize` or `kubectl kustomize`, installed by scripts/services/install.sh) must render the same.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +15,7 @@ import { after, describe, it } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { loadKeys } from '../../src/auth/keys.js';
 import { type Config, loadConfig, parseConfig } from '../../src/config.js';
+import { INSTALL_COMMAND, kustomizeCommand } from '../services/requirements.js';
 import {
   type Container,
   containersOf,
@@ -194,6 +195,11 @@ for (const dir of kustomizations()) {
           'the overlay creates the namespace it uses',
         );
       }
+    });
+
+    it('runs no demo services, and no admin view in production', () => {
+      assert.equal(r.config.demo.enabled, false, 'every hub of a cluster would publish its own');
+      if (dir.endsWith('/production')) assert.equal(r.config.admin.enabled, false);
     });
 
     it("parses its hub config with the hub's own schema, environment included", () => {
@@ -509,12 +515,13 @@ describe('k8s/ and the hub', () => {
   });
 });
 
-describe('real kustomize, where installed, renders what the test renderer renders', () => {
-  const tool = findKustomize();
+describe('real kustomize renders what the test renderer renders', () => {
   for (const dir of kustomizations()) {
-    it(dir, { skip: tool ? false : 'neither kustomize nor kubectl is installed' }, () => {
-      if (!tool) return;
-      const result = spawnSync(tool[0] as string, [...tool.slice(1), join(ROOT, dir)], { encoding: 'utf8' });
+    it(dir, () => {
+      const tool = kustomizeCommand();
+      assert.ok(tool, `neither kustomize nor kubectl is installed: run ${INSTALL_COMMAND}`);
+      const [command, ...args] = tool;
+      const result = spawnSync(command as string, [...args, join(ROOT, dir)], { encoding: 'utf8' });
       assert.equal(result.status, 0, result.stderr);
       const theirs = parseAllDocuments(result.stdout).map((d) => d.toJS() as K8sObject);
       const key = (o: K8sObject) => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
@@ -523,19 +530,6 @@ describe('real kustomize, where installed, renders what the test renderer render
     });
   }
 });
-
-/** `kustomize build` or `kubectl kustomize`, whichever answers. */
-function findKustomize(): string[] | undefined {
-  const candidates = [
-    { command: ['kustomize', 'build'], version: ['kustomize', 'version'] },
-    { command: ['kubectl', 'kustomize'], version: ['kubectl', 'version', '--client'] },
-  ];
-  for (const { command, version } of candidates) {
-    const probe = spawnSync(version[0] as string, version.slice(1), { encoding: 'utf8', timeout: 20_000 });
-    if (probe.status === 0) return command;
-  }
-  return undefined;
-}
 
 function yamlFilesOf(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>

@@ -9,6 +9,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serviceLogDir } from './paths.js';
+import { INSTALL_COMMAND } from './requirements.js';
 
 /** Returns true once the service answers; must itself be bounded in time. */
 export type ReadinessProbe = () => Promise<boolean>;
@@ -168,6 +169,10 @@ export class ServiceProcess {
       running.child.once('spawn', () => resolve());
       void running.exited.then(() => resolve());
     });
+    if (running.exit?.spawnError?.includes('ENOENT'))
+      throw new Error(
+        `${this.name}: ${this.opts.command} is not installed (not found on PATH); install it with: ${INSTALL_COMMAND}`,
+      );
     for (;;) {
       if (running.exit) throw this.startError(`exited during startup (${describeExit(running.exit)})`);
       let ok = false;

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import { createTopics, freePort, redisPing, startHaproxy, startKafka, startRedis } from './index.js';
+import { createTopics, freePort, redisPing, ServiceProcess, startHaproxy, startKafka, startRedis } from './index.js';
 
 /** Rejects if `promise` does not settle within `ms`. */
 async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
@@ -87,6 +87,20 @@ test('a service that cannot start fails with its log tail', { timeout: 30_000 },
   } finally {
     blocker.close();
   }
+});
+
+test('a service that is not installed names itself and the command that installs it', async () => {
+  const missing = new ServiceProcess({
+    name: 'redis',
+    port: await freePort(),
+    command: 'redis-server-that-is-not-installed',
+    args: [],
+    ready: async () => true,
+  });
+  await assert.rejects(
+    missing.start(),
+    /^Error: redis: redis-server-that-is-not-installed is not installed \(not found on PATH\); install it with: bash scripts\/services\/install\.sh$/,
+  );
 });
 
 test('kafka: missing jars give a clear error', () => {

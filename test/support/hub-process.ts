@@ -21,7 +21,10 @@ export async function spawnHub(config: object, port?: number): Promise<HubProces
   const hubPort = port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-hub-'));
   const file = join(dir, 'hub.json');
-  writeFileSync(file, JSON.stringify({ host: '127.0.0.1', log: { level: 'warn' }, ...config }));
+  writeFileSync(
+    file,
+    JSON.stringify({ host: '127.0.0.1', log: { level: 'warn' }, demo: { enabled: false }, ...config }),
+  );
   const http = `http://127.0.0.1:${hubPort}`;
   const process = new ServiceProcess({
     name: 'hub',
