@@ -74,7 +74,8 @@ export function preStopSeconds(container: Container): number {
 /** The hub's GET routes and WebSocket path, read from its transport source. */
 export function hubRoutes(): { get: string[]; wsPath: string } {
   const source = readFileSync(join(ROOT, 'src', 'transport', 'server.ts'), 'utf8');
-  const get = [...source.matchAll(/\.get\('([^']+)'/g)].map((match) => match[1] as string);
+  // Routes served on both the public and the internal listener appear twice in the source.
+  const get = [...new Set([...source.matchAll(/\.get\('([^']+)'/g)].map((match) => match[1] as string))];
   const wsPath = /WS_PATH = '([^']+)'/.exec(source)?.[1];
   if (!wsPath) throw new Error('WS_PATH not found in src/transport/server.ts');
   return { get, wsPath };

@@ -277,7 +277,9 @@ for (const dir of kustomizations()) {
       const annotations = (obj(template.metadata, 'metadata').annotations ?? {}) as Record<string, string>;
       if (annotations['prometheus.io/scrape'] === undefined) return;
       assert.ok(ROUTES.get.includes(annotations['prometheus.io/path'] ?? ''), 'prometheus.io/path is a hub route');
-      assert.equal(Number(annotations['prometheus.io/port']), r.config.port);
+      // Metrics are served on the internal listener, never on the public port (docs/security.md).
+      assert.equal(Number(annotations['prometheus.io/port']), r.config.http.internalPort);
+      assert.equal(resolvePort(r.container, 'internal'), r.config.http.internalPort);
     });
 
     it('gives the drain its time: terminationGracePeriodSeconds > preStop sleep + shutdownGraceSeconds + margin', () => {
@@ -399,10 +401,12 @@ for (const dir of kustomizations()) {
           .map((p) => `${resolvePort(r.container, p.port)}/${String(p.protocol ?? 'TCP')}`);
       const ingress = list(spec.ingress).filter(isObject);
       assert.ok(ingress.length > 0);
-      for (const rule of ingress) {
-        assert.deepEqual(portsOf(rule), [`${r.config.port}/TCP`], 'ingress only on the hub port');
-        assert.equal(rule.from, undefined, 'from anywhere: the balancer keeps client addresses');
-      }
+      const [publicRule, internalRule, ...others] = ingress;
+      assert.deepEqual(others, [], 'ingress on the hub port and the internal port only');
+      assert.deepEqual(portsOf(publicRule ?? {}), [`${r.config.port}/TCP`], 'the hub port');
+      assert.equal(publicRule?.from, undefined, 'from anywhere: the balancer keeps client addresses');
+      assert.deepEqual(portsOf(internalRule ?? {}), [`${r.config.http.internalPort}/TCP`], 'the internal port');
+      assert.deepEqual(internalRule?.from, [{ namespaceSelector: {} }], 'the internal port from the cluster only');
       const redis = redisPort(r.config);
       const kafka = kafkaPorts(r.config);
       const allowed = new Set([
