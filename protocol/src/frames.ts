@@ -126,6 +126,19 @@ export const UnsubscribedPush = z.object({
 });
 /** The hub is going away: reconnect after `after` milliseconds (jittered per client by the hub). */
 export const DrainPush = z.object({ t: z.literal('drain'), after: z.number().int().min(0) });
+/**
+ * Publications of `ch` were lost on their way to this hub and its history no longer holds them
+ * (the epoch changed, or they were trimmed): the subscription continues after (`ep`, `off`),
+ * not recovered, for the reason `why`. The hub's per-channel stream sends it once to every local
+ * subscriber instead of leaving a gap for each to discover.
+ */
+export const LostPush = z.object({
+  t: z.literal('lost'),
+  ch: z.string(),
+  ep: z.string().min(1).max(64),
+  off: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  why: z.string(),
+});
 
 export const ServerFrame = z.discriminatedUnion('t', [
   OkReply,
@@ -133,6 +146,7 @@ export const ServerFrame = z.discriminatedUnion('t', [
   PublicationPush,
   UnsubscribedPush,
   DrainPush,
+  LostPush,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type OkReply = z.infer<typeof OkReply>;
@@ -140,3 +154,4 @@ export type ErrorReply = z.infer<typeof ErrorReply>;
 export type PublicationPush = z.infer<typeof PublicationPush>;
 export type UnsubscribedPush = z.infer<typeof UnsubscribedPush>;
 export type DrainPush = z.infer<typeof DrainPush>;
+export type LostPush = z.infer<typeof LostPush>;

@@ -182,12 +182,24 @@ export const drainPush = fc.record(
   { noNullPrototype: true },
 );
 
+const lostPush = fc.record(
+  {
+    t: fc.constant('lost' as const),
+    ch: channel,
+    ep: epoch,
+    off: offset,
+    why: fc.constantFrom('epoch_changed', 'trimmed', 'too_many_missed'),
+  },
+  { noNullPrototype: true },
+);
+
 export const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
   okReply,
   errorReply,
   publicationPush,
   unsubscribedPush,
   drainPush,
+  lostPush,
 ) as fc.Arbitrary<ServerFrame>;
 
 /** The id a decoder must report for an invalid frame: the frame's own id when usable, else 0. */
