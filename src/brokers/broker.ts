@@ -43,27 +43,57 @@ export interface PublishExtras {
   readonly trace?: string | undefined;
 }
 
-export interface HistoryQuery {
-  /** Return the publications after this position. */
-  readonly since: Position;
-  /** Read at most this many; more missed than that counts as not recoverable. */
+/** What to read of a channel: the publications after offset `after`, at most `limit` of them. */
+export interface ReadQuery {
+  readonly after: number;
+  /** 0 reads the top position only. */
   readonly limit: number;
 }
 
-export type HistoryResult =
-  | { readonly recoverable: true; readonly publications: readonly PositionedPublication[]; readonly top: Position }
-  | { readonly recoverable: false; readonly reason: UnrecoverableReason; readonly top: Position };
-
-export type UnrecoverableReason = 'epoch_changed' | 'trimmed' | 'too_many_missed' | 'ahead_of_stream';
-
-/** Receives the publications of the channels this node is subscribed to. */
-export interface BrokerEventHandler {
-  onPublication(publication: Publication): void;
+/**
+ * A channel as the broker holds it now. The broker reports what it has and judges nothing:
+ * whether a recovery or a repair is possible, and why not, is decided in one place for every
+ * broker (src/streams/recovery.ts).
+ */
+export interface ChannelRead {
+  /** The channel's epoch, and the offset of its latest publication (0 before the first). */
+  readonly top: Position;
+  /**
+   * Retained publications of `top.ep` after the requested offset, oldest first, at most `limit`,
+   * none expired and none after `top`. They may start later than asked (trimmed) or be fewer.
+   */
+  readonly publications: readonly PositionedPublication[];
 }
 
 /**
- * The seam between fan-out and transport: the hub asks for channels it has local subscribers of,
- * and the broker delivers their publications, each with a contiguous position (design I2, I3).
+ * Receives what the broker delivers to this node. Publications can be lost between the broker
+ * and the node (Redis pub/sub delivers at most once: nothing published while the connection is
+ * down reaches it), and the broker says when that may have happened, so that every channel
+ * checks its position against the broker's (src/streams/).
+ */
+export interface BrokerEventHandler {
+  onPublication(publication: Publication): void;
+  /** Delivery to this node stopped (its subscription connection dropped). */
+  onDeliveryInterrupted(): void;
+  /** Delivery is back; whatever was published meanwhile did not arrive. */
+  onDeliveryResumed(): void;
+}
+
+/**
+ * The seam between fan-out and the backbone: a store of positions and history, plus pub/sub.
+ * The node asks for the channels it has local subscribers of (I2, docs/architecture.md), and
+ * the broker delivers their publications, each with a contiguous position (I3, docs/architecture.md).
+ *
+ * Contract, for any implementation:
+ * - `publish` assigns the channel's next offset, appends to its history (bounded by size and
+ *   age) and delivers to subscribed nodes, atomically with respect to other publishes of the
+ *   channel; a publish whose idempotency sequence was already seen from its source changes
+ *   nothing and answers the channel's current position.
+ * - A channel's epoch changes whenever its history is lost (never otherwise), and offsets
+ *   restart at 1 in the new epoch.
+ * - `read` never invents or reorders: it returns what is retained, and the top.
+ * - Delivery is at most once per subscribed node; when it may have lost publications, the
+ *   handler hears `onDeliveryInterrupted` then `onDeliveryResumed`.
  */
 export interface Broker {
   start(handler: BrokerEventHandler): Promise<void>;
@@ -73,8 +103,6 @@ export interface Broker {
   unsubscribe(channels: readonly string[]): Promise<void>;
   /** Assigns the next position, appends to history and delivers, atomically; a duplicate changes nothing. */
   publish(channel: string, data: Uint8Array, history: HistoryOptions, extras?: PublishExtras): Promise<Position>;
-  /** The position of the channel's latest publication (offset 0 before the first one). */
-  position(channel: string): Promise<Position>;
-  history(channel: string, query: HistoryQuery): Promise<HistoryResult>;
+  read(channel: string, query: ReadQuery): Promise<ChannelRead>;
   close(): Promise<void>;
 }

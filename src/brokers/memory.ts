@@ -2,11 +2,11 @@ import type { Position } from '@switchboard/protocol';
 import type {
   Broker,
   BrokerEventHandler,
+  ChannelRead,
   HistoryOptions,
-  HistoryQuery,
-  HistoryResult,
   PositionedPublication,
   PublishExtras,
+  ReadQuery,
 } from './broker.js';
 import { newEpoch } from './epoch.js';
 
@@ -88,26 +88,16 @@ export class MemoryBroker implements Broker {
     return publication.position;
   }
 
-  async position(channel: string): Promise<Position> {
-    const state = this.stateOf(channel);
-    return { ep: state.epoch, off: state.offset };
-  }
-
-  async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
+  async read(channel: string, query: ReadQuery): Promise<ChannelRead> {
     const state = this.stateOf(channel);
     const top = { ep: state.epoch, off: state.offset };
-    const { since } = query;
-    if (since.ep !== state.epoch) return { recoverable: false, reason: 'epoch_changed', top };
-    if (since.off > state.offset) return { recoverable: false, reason: 'ahead_of_stream', top };
-    const missed = state.offset - since.off;
-    if (missed === 0) return { recoverable: true, publications: [], top };
-    if (missed > query.limit) return { recoverable: false, reason: 'too_many_missed', top };
+    if (query.limit === 0 || state.history.length === 0) return { top, publications: [] };
     const now = Date.now();
     const firstLive = state.expiries.findIndex((expiry) => expiry > now);
-    const oldest = firstLive === -1 ? undefined : state.history[firstLive];
-    if (!oldest || oldest.position.off > since.off + 1) return { recoverable: false, reason: 'trimmed', top };
-    const from = firstLive + (since.off + 1 - oldest.position.off);
-    return { recoverable: true, publications: state.history.slice(from), top };
+    if (firstLive === -1) return { top, publications: [] };
+    const oldest = (state.history[firstLive] as PositionedPublication).position.off;
+    const from = firstLive + Math.max(0, query.after + 1 - oldest);
+    return { top, publications: state.history.slice(from, from + query.limit) };
   }
 
   async close(): Promise<void> {

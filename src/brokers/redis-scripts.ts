@@ -1,6 +1,6 @@
 /**
  * Lua run atomically inside Redis, so that position assignment, history append and fan-out of
- * one publication can never interleave with another publication of the same channel (I3).
+ * one publication can never interleave with another publication of the same channel (I3, docs/architecture.md).
  * KEYS are the channel's meta hash and history stream; both carry the channel in a hash tag, so
  * they share a cluster slot. Meta fields: `e` epoch, `o` last offset, `k:<source>` last
  * idempotency sequence per source (e.g. a Kafka topic-partition).

@@ -1,7 +1,7 @@
 import type { Position } from '@switchboard/protocol';
 import { Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
-import type { HistoryOptions, HistoryQuery, HistoryResult, PositionedPublication, PublishExtras } from './broker.js';
+import type { ChannelRead, HistoryOptions, PositionedPublication, PublishExtras, ReadQuery } from './broker.js';
 import { newEpoch } from './epoch.js';
 import { RedisKeys } from './redis-keys.js';
 import { HISTORY_SCRIPT, POSITION_SCRIPT, PUBLISH_SCRIPT } from './redis-scripts.js';
@@ -31,7 +31,7 @@ type ScriptCall = (...args: Array<string | Buffer | number>) => Promise<unknown>
 /**
  * Channel positions and history in Redis, on one command connection. Publishing runs one Lua
  * script that assigns the next offset, appends to the channel's stream and publishes the
- * envelope atomically, so offsets stay contiguous per channel whoever publishes (I3).
+ * envelope atomically, so offsets stay contiguous per channel whoever publishes (I3, docs/architecture.md).
  */
 export class RedisStore {
   readonly redis: Redis;
@@ -81,46 +81,37 @@ export class RedisStore {
     return { ep, off };
   }
 
-  async position(channel: string): Promise<Position> {
-    const reply = await this.scripts.position(
-      this.keys.meta(channel),
-      this.keys.history(channel),
-      newEpoch(),
-      this.settings.positionTtlSeconds,
-    );
-    const [ep, off] = PositionReply.parse(reply);
-    return { ep, off };
-  }
-
-  async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
-    const { since, limit } = query;
+  async read(channel: string, query: ReadQuery): Promise<ChannelRead> {
+    if (query.limit === 0) {
+      const reply = await this.scripts.position(
+        this.keys.meta(channel),
+        this.keys.history(channel),
+        newEpoch(),
+        this.settings.positionTtlSeconds,
+      );
+      const [ep, off] = PositionReply.parse(reply);
+      return { top: { ep, off }, publications: [] };
+    }
     const reply = await this.scripts.history(
       this.keys.meta(channel),
       this.keys.history(channel),
       newEpoch(),
       this.settings.positionTtlSeconds,
-      since.off + 1,
-      Math.max(1, limit),
+      query.after + 1,
+      query.limit,
     );
     const [epochBytes, topOffset, now, entries] = HistoryReply.parse(reply);
     const top = { ep: epochBytes.toString('latin1'), off: topOffset };
-    if (since.ep !== top.ep) return { recoverable: false, reason: 'epoch_changed', top };
-    if (since.off > top.off) return { recoverable: false, reason: 'ahead_of_stream', top };
-    const missed = top.off - since.off;
-    if (missed === 0) return { recoverable: true, publications: [], top };
-    if (missed > limit) return { recoverable: false, reason: 'too_many_missed', top };
     const publications: PositionedPublication[] = [];
     for (const [id, fields] of entries) {
       const off = Number(id.toString('latin1').slice(2));
       if (off > top.off) break;
       const entry = fieldsOf(fields);
-      if (!entry || (publications.length === 0 && (off !== since.off + 1 || entry.expiresAt <= now))) {
-        return { recoverable: false, reason: 'trimmed', top };
-      }
+      // Entries expire oldest first: an expired one is as good as trimmed.
+      if (!entry || entry.expiresAt <= now) continue;
       publications.push({ channel, position: { ep: top.ep, off }, data: entry.data });
     }
-    if (publications.length !== missed) return { recoverable: false, reason: 'trimmed', top };
-    return { recoverable: true, publications, top };
+    return { top, publications };
   }
 
   async close(): Promise<void> {

@@ -5,29 +5,45 @@ import { dataFromText } from '../payload.js';
 import type {
   Broker,
   BrokerEventHandler,
+  ChannelRead,
   HistoryOptions,
-  HistoryQuery,
-  HistoryResult,
   Publication,
   PublishExtras,
+  ReadQuery,
 } from './broker.js';
 import { FAIL_FAST, RedisStore, type RedisStoreSettings } from './redis-store.js';
 
+/** Channels per SUBSCRIBE when resubscribing after a reconnect: bounded commands, few round trips. */
+const RESUBSCRIBE_BATCH = 1_000;
+
 /**
  * The broker for many hubs: positions and history live in Redis (RedisStore), and each hub
- * subscribes only to the pub/sub channels of the channels it has local subscribers of (I2).
+ * subscribes only to the pub/sub channels of the channels it has local subscribers of (I2, docs/architecture.md).
+ *
+ * Redis pub/sub delivers at most once: what is published while the subscriber connection is
+ * down never arrives. So the broker resubscribes itself after a reconnect (ioredis' automatic
+ * resubscription runs after its 'ready' event, too late to know when it is done), and only once
+ * every channel is subscribed again does it report delivery resumed: from then on, each
+ * channel's stream compares its position with the store and repairs what was lost.
  */
 export class RedisBroker implements Broker {
   private readonly store: RedisStore;
   private readonly subscriber: Redis;
   private handler: BrokerEventHandler | undefined;
+  /** Pub/sub channels subscribed, to subscribe again after a reconnect. */
+  private readonly subscribed = new Set<string>();
+  private interrupted = false;
 
   constructor(
     settings: RedisStoreSettings,
     private readonly log: Logger,
   ) {
     this.store = new RedisStore(settings);
-    this.subscriber = new Redis(settings.url, { ...FAIL_FAST, connectionName: 'switchboard-subscriber' });
+    this.subscriber = new Redis(settings.url, {
+      ...FAIL_FAST,
+      connectionName: 'switchboard-subscriber',
+      autoResubscribe: false,
+    });
     for (const [role, connection] of [
       ['commands', this.store.redis],
       ['subscriber', this.subscriber],
@@ -35,6 +51,14 @@ export class RedisBroker implements Broker {
       connection.on('error', (error: Error) => this.log.warn({ role, err: error.message }, 'redis connection error'));
       connection.on('ready', () => this.log.info({ role }, 'redis ready'));
     }
+    this.subscriber.on('close', () => {
+      if (this.interrupted || !this.handler) return;
+      this.interrupted = true;
+      this.handler.onDeliveryInterrupted();
+    });
+    this.subscriber.on('ready', () => {
+      if (this.interrupted) void this.resubscribe();
+    });
   }
 
   async start(handler: BrokerEventHandler): Promise<void> {
@@ -44,33 +68,50 @@ export class RedisBroker implements Broker {
   }
 
   isReady(): boolean {
-    return this.store.redis.status === 'ready' && this.subscriber.status === 'ready';
+    return this.store.redis.status === 'ready' && this.subscriber.status === 'ready' && !this.interrupted;
   }
 
   async subscribe(channels: readonly string[]): Promise<void> {
-    await this.subscriber.subscribe(...this.pubsubChannels(channels));
+    const names = this.pubsubChannels(channels);
+    await this.subscriber.subscribe(...names);
+    for (const name of names) this.subscribed.add(name);
   }
 
   async unsubscribe(channels: readonly string[]): Promise<void> {
-    await this.subscriber.unsubscribe(...this.pubsubChannels(channels));
+    const names = this.pubsubChannels(channels);
+    for (const name of names) this.subscribed.delete(name);
+    await this.subscriber.unsubscribe(...names);
   }
 
   publish(channel: string, data: Uint8Array, history: HistoryOptions, extras?: PublishExtras): Promise<Position> {
     return this.store.publish(channel, data, history, extras);
   }
 
-  position(channel: string): Promise<Position> {
-    return this.store.position(channel);
-  }
-
-  history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
-    return this.store.history(channel, query);
+  read(channel: string, query: ReadQuery): Promise<ChannelRead> {
+    return this.store.read(channel, query);
   }
 
   async close(): Promise<void> {
     this.handler = undefined;
     await Promise.allSettled([this.store.close(), this.subscriber.quit()]);
     this.subscriber.disconnect();
+  }
+
+  /** Subscribes every channel again, then reports delivery resumed; a failure waits for the next 'ready'. */
+  private async resubscribe(): Promise<void> {
+    const names = [...this.subscribed];
+    try {
+      for (let i = 0; i < names.length; i += RESUBSCRIBE_BATCH) {
+        await this.subscriber.subscribe(...names.slice(i, i + RESUBSCRIBE_BATCH));
+      }
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'redis resubscription failed; retrying on reconnect');
+      return;
+    }
+    if (this.subscriber.status !== 'ready') return;
+    this.interrupted = false;
+    this.log.info({ channels: names.length }, 'redis pub/sub resubscribed');
+    this.handler?.onDeliveryResumed();
   }
 
   private pubsubChannels(channels: readonly string[]): string[] {

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeData, encodeData } from '@switchboard/protocol';
 import type { Broker, Publication } from '../../../src/brokers/broker.js';
+import { recover } from '../../../src/streams/recovery.js';
 import { waitFor } from '../../support/wait.js';
+import { collector } from '../support.js';
 
 const history = { size: 3, ttlMs: 60_000 };
 let unique = 0;
@@ -16,13 +18,16 @@ export function brokerContract(name: string, create: () => Promise<Broker>): voi
     const delivered: Publication[] = [];
     before(async () => {
       broker = await create();
-      await broker.start({ onPublication: (p) => delivered.push(p) });
+      await broker.start(collector(delivered));
     });
     after(() => broker.close());
 
     it('is ready once started', () => {
       assert.equal(broker.isReady(), true);
     });
+
+    const top = async (channel: string) => (await broker.read(channel, { after: 0, limit: 0 })).top;
+    const reader = (channel: string) => (query: { after: number; limit: number }) => broker.read(channel, query);
 
     it('gives each publication of a channel the next offset within one epoch', async () => {
       const c = fresh('c');
@@ -31,13 +36,13 @@ export function brokerContract(name: string, create: () => Promise<Broker>): voi
       assert.equal(a.off, 1);
       assert.equal(b.off, 2);
       assert.equal(a.ep, b.ep);
-      assert.deepEqual(await broker.position(c), b);
+      assert.deepEqual(await top(c), b);
       assert.equal((await broker.publish(fresh('d'), encodeData(3), history)).off, 1);
     });
 
     it('reports offset 0 and a stable epoch for a channel without publications', async () => {
       const c = fresh('empty');
-      const before = await broker.position(c);
+      const before = await top(c);
       assert.equal(before.off, 0);
       const first = await broker.publish(c, encodeData(1), history);
       assert.deepEqual(first, { ep: before.ep, off: 1 });
@@ -64,37 +69,42 @@ export function brokerContract(name: string, create: () => Promise<Broker>): voi
       await broker.unsubscribe([unwanted]);
     });
 
-    it('replays exactly the publications after a position still in history', async () => {
+    it('reads exactly the retained publications after an offset, and the top', async () => {
       const c = fresh('replay');
       for (let i = 1; i <= 5; i++) await broker.publish(c, encodeData(i), history);
-      const { ep } = await broker.position(c);
-      const result = await broker.history(c, { since: { ep, off: 3 }, limit: 100 });
-      assert.ok(result.recoverable);
+      const { ep } = await top(c);
+      const read = await broker.read(c, { after: 3, limit: 100 });
+      assert.deepEqual(read.top, { ep, off: 5 });
       assert.deepEqual(
-        result.publications.map((p) => [p.position.off, decodeData(p.data)]),
+        read.publications.map((p) => [p.position.off, decodeData(p.data)]),
         [
           [4, 4],
           [5, 5],
         ],
       );
-      const none = await broker.history(c, { since: { ep, off: 5 }, limit: 100 });
-      assert.ok(none.recoverable && none.publications.length === 0);
+      assert.deepEqual((await broker.read(c, { after: 5, limit: 100 })).publications, []);
+      assert.deepEqual((await broker.read(c, { after: 0, limit: 100 })).publications.length, 3, 'size 3 keeps 3');
+      assert.deepEqual(
+        (await broker.read(c, { after: 2, limit: 1 })).publications.map((p) => p.position.off),
+        [3],
+        'at most `limit`',
+      );
     });
 
-    it('reports positions it can no longer reach, and why', async () => {
+    it('holds what recovery needs to tell each reason apart', async () => {
       const c = fresh('lost');
       for (let i = 1; i <= 5; i++) await broker.publish(c, encodeData(i), history);
-      const { ep } = await broker.position(c);
+      const { ep } = await top(c);
       const reason = async (since: { ep: string; off: number }, limit = 100) => {
-        const result = await broker.history(c, { since, limit });
-        assert.deepEqual(result.top, { ep, off: 5 });
-        return result.recoverable ? 'recoverable' : result.reason;
+        const outcome = await recover(since, reader(c), limit);
+        assert.deepEqual(outcome.top, { ep, off: 5 });
+        return outcome.recovered ? 'recovered' : outcome.reason;
       };
       assert.equal(await reason({ ep, off: 1 }), 'trimmed');
       assert.equal(await reason({ ep: 'other', off: 4 }), 'epoch_changed');
       assert.equal(await reason({ ep, off: 9 }), 'ahead_of_stream');
       assert.equal(await reason({ ep, off: 2 }, 1), 'too_many_missed');
-      assert.equal(await reason({ ep, off: 2 }), 'recoverable');
+      assert.equal(await reason({ ep, off: 2 }), 'recovered');
     });
 
     it('keeps no history when the size is 0, yet keeps offsets contiguous', async () => {
@@ -102,8 +112,8 @@ export function brokerContract(name: string, create: () => Promise<Broker>): voi
       await broker.publish(c, encodeData(1), { size: 0, ttlMs: 1000 });
       const second = await broker.publish(c, encodeData(2), { size: 0, ttlMs: 1000 });
       assert.equal(second.off, 2);
-      const result = await broker.history(c, { since: { ep: second.ep, off: 1 }, limit: 100 });
-      assert.equal(result.recoverable ? 'recoverable' : result.reason, 'trimmed');
+      const outcome = await recover({ ep: second.ep, off: 1 }, reader(c), 100);
+      assert.equal(outcome.recovered ? 'recovered' : outcome.reason, 'trimmed');
     });
 
     it('drops a publication whose idempotency sequence it has already seen from that source', async () => {
@@ -127,8 +137,7 @@ export function brokerContract(name: string, create: () => Promise<Broker>): voi
         [first, again, older, otherSource, next].map((p) => p.off),
         [1, 1, 1, 2, 3],
       );
-      const replay = await broker.history(c, { since: { ep: first.ep, off: 0 }, limit: 10 });
-      assert.ok(replay.recoverable);
+      const replay = await broker.read(c, { after: 0, limit: 10 });
       assert.deepEqual(
         replay.publications.map((p) => decodeData(p.data)),
         ['a', 'b', 'c'],
@@ -140,8 +149,9 @@ export function brokerContract(name: string, create: () => Promise<Broker>): voi
       await broker.publish(c, encodeData(1), { size: 10, ttlMs: 30 });
       const second = await broker.publish(c, encodeData(2), { size: 10, ttlMs: 30 });
       await new Promise((resolve) => setTimeout(resolve, 80));
-      const result = await broker.history(c, { since: { ep: second.ep, off: 1 }, limit: 100 });
-      assert.ok(!result.recoverable, 'expired history is not replayed');
+      const read = await broker.read(c, { after: 1, limit: 100 });
+      assert.deepEqual(read.publications, [], 'expired history is not read');
+      assert.equal(read.top.off, second.off);
     });
   });
 }

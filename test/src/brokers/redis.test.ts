@@ -7,6 +7,7 @@ import { RedisBroker } from '../../../src/brokers/redis.js';
 import { createLogger } from '../../../src/log.js';
 import { type RedisService, startRedis } from '../../services/index.js';
 import { waitFor } from '../../support/wait.js';
+import { collector } from '../support.js';
 import { brokerContract } from './contract.js';
 
 const log = createLogger('silent');
@@ -28,7 +29,7 @@ describe('redis broker', () => {
     const delivered: Publication[] = [];
     before(async () => {
       broker = new RedisBroker(settings(redis.url), log);
-      await broker.start({ onPublication: (p) => delivered.push(p) });
+      await broker.start(collector(delivered));
       client = new Redis(redis.url);
     });
     after(async () => {
@@ -49,7 +50,7 @@ describe('redis broker', () => {
 
     it('keeps one channel contiguous under concurrent publishers', async () => {
       const publishers = [broker, new RedisBroker(settings(redis.url), log)];
-      await publishers[1]?.start({ onPublication: () => undefined });
+      await publishers[1]?.start(collector([]));
       const positions = await Promise.all(
         Array.from({ length: 200 }, (_, i) => publishers[i % 2]?.publish('busy', encodeData(i), history)),
       );
@@ -67,7 +68,7 @@ describe('redis broker', () => {
       const own = await startRedis();
       const broker = new RedisBroker(settings(own.url), log);
       const delivered: Publication[] = [];
-      await broker.start({ onPublication: (p) => delivered.push(p) });
+      await broker.start(collector(delivered));
       await broker.subscribe(['r']);
       const before = await broker.publish('r', encodeData(1), history);
       await own.kill9();
