@@ -79,6 +79,12 @@ const RedisBrokerSettings = z.strictObject({
     .int()
     .min(60)
     .default(7 * 24 * 3600),
+  /**
+   * Seconds between checks of every channel's position against Redis (0: never). Pub/sub loses
+   * what is published while a hub's connection is cut; a reconnect triggers a check at once, and
+   * this bounds how long any other loss on a quiet channel goes unnoticed (two intervals).
+   */
+  positionCheckSeconds: z.number().int().min(0).max(3600).default(30),
 });
 const BrokerSettings = z.discriminatedUnion('type', [MemoryBrokerSettings, RedisBrokerSettings]);
 

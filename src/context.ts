@@ -2,18 +2,19 @@ import type { Auth } from './auth/auth.js';
 import type { Bridges } from './bridges/index.js';
 import type { Broker } from './brokers/broker.js';
 import type { Config } from './config.js';
-import type { Hub } from './hub.js';
 import type { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Namespaces } from './namespaces.js';
+import type { Streams } from './streams/streams.js';
 
 /** What sessions and their command handlers need from the node that owns them. */
 export interface NodeContext {
   readonly config: Config;
   readonly broker: Broker;
   readonly bridges: Bridges;
-  readonly hub: Hub;
+  /** The node's channel streams: the only way to join or leave a channel (src/streams/). */
+  readonly streams: Streams;
   readonly namespaces: Namespaces;
   readonly log: Logger;
   readonly metrics: Metrics;

@@ -1,5 +1,4 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { DeliveryObserver } from './hub.js';
 
 /** What the metrics read at scrape time rather than count on the way. */
 export interface MetricSources {
@@ -19,7 +18,7 @@ const KNOWN_CLOSE_CODES = new Set([
  * The hub's Prometheus metrics (GET /metrics). Labels never carry a channel, user or connection:
  * their values are bounded sets (close codes, reasons, outcomes, Kafka partitions).
  */
-export class Metrics implements DeliveryObserver {
+export class Metrics {
   readonly registry = new Registry();
   private readonly opened: Counter;
   private readonly closed: Counter<'code'>;
@@ -32,6 +31,8 @@ export class Metrics implements DeliveryObserver {
   private readonly brokerErrors: Counter<'operation'>;
   private readonly kafkaLag: Gauge<'topic' | 'partition'>;
   private readonly kafkaRestarts: Counter<'reason'>;
+  private readonly brokerReads: Counter<'purpose' | 'kind'>;
+  private readonly streamRepairs: Counter<'outcome'>;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -131,6 +132,22 @@ export class Metrics implements DeliveryObserver {
       labelNames: ['topic', 'partition'],
       registers,
     });
+    this.brokerReads = new Counter({
+      name: 'switchboard_broker_reads_total',
+      help:
+        'Reads of channel positions (kind=position) and history (kind=history) by the channel streams, ' +
+        'by purpose: start, join (a client resuming), repair (a gap or an outage), check (periodic).',
+      labelNames: ['purpose', 'kind'],
+      registers,
+    });
+    this.streamRepairs = new Counter({
+      name: 'switchboard_stream_repairs_total',
+      help:
+        'Gaps in what reached this hub, by outcome: repaired from history, or told to subscribers as lost ' +
+        '(epoch_changed, trimmed, too_many_missed).',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.kafkaRestarts = new Counter({
       name: 'switchboard_kafka_consumer_restarts_total',
       help: 'Kafka consumers restarted by the watchdog, by reason.',
@@ -153,6 +170,14 @@ export class Metrics implements DeliveryObserver {
     this.deliveries.inc(subscribers);
     this.deliveredBytes.inc(bytes);
     if (acceptedAt !== undefined) this.latency.observe(Math.max(0, Date.now() - acceptedAt) / 1000);
+  }
+
+  brokerRead(purpose: string, history: boolean): void {
+    this.brokerReads.inc({ purpose, kind: history ? 'history' : 'position' });
+  }
+
+  streamRepair(outcome: string): void {
+    this.streamRepairs.inc({ outcome });
   }
 
   recovery(recovered: boolean, reason: string | undefined): void {

@@ -1,5 +1,4 @@
 import { CloseCode } from '@switchboard/protocol';
-import { PublicationCounter } from './admin/publication-counter.js';
 import { type AdminSource, AdminView } from './admin/snapshot.js';
 import { Auth } from './auth/auth.js';
 import { Bridges } from './bridges/index.js';
@@ -9,13 +8,14 @@ import type { Config } from './config.js';
 import type { NodeContext } from './context.js';
 import { SimulatedServices } from './demo/simulated-services.js';
 import { AdminAccess, registerAdmin } from './http/admin.js';
-import { Hub } from './hub.js';
 import { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { Namespaces } from './namespaces.js';
-import type { Session } from './session.js';
+import type { Session } from './session/session.js';
 import { SlowConsumerSweep } from './slow-consumers.js';
+import { Streams } from './streams/streams.js';
+import { traceFanout } from './tracing.js';
 import { Server } from './transport/server.js';
 import { type LoadedUws, loadUws } from './transport/uws.js';
 
@@ -41,7 +41,7 @@ export class FallbackTransportRefused extends Error {
  */
 export class SwitchboardNode implements NodeContext {
   readonly broker: Broker;
-  readonly hub: Hub;
+  readonly streams: Streams;
   readonly namespaces: Namespaces;
   readonly bridges: Bridges;
   readonly auth: Auth;
@@ -52,8 +52,6 @@ export class SwitchboardNode implements NodeContext {
   private readonly server: Server;
   /** The demo's simulated services (`demo.enabled`). */
   private readonly demo: SimulatedServices | undefined;
-  /** Per-channel publication counts for the admin view (`admin.enabled`), between broker and hub. */
-  private readonly counter: PublicationCounter | undefined;
   private readonly startedAt = Date.now();
   private stopping = false;
   private boundPort = 0;
@@ -72,12 +70,28 @@ export class SwitchboardNode implements NodeContext {
     this.metrics = new Metrics({
       connections: () => this.sessions.size,
       subscriptions: () => this.subscriptionCount(),
-      channels: () => this.hub.channelCount,
+      channels: () => this.streams.channelCount,
       slowConsumerCloses: () => this.slowConsumers.closed,
       refusals: () => this.refusals(),
     });
     this.broker = createBroker(config.broker, log);
-    this.hub = new Hub(this.broker, config.limits.maxChannelsPerNode, this.metrics);
+    this.streams = new Streams(
+      this.broker,
+      {
+        maxChannels: config.limits.maxChannelsPerNode,
+        maxRecovery: config.limits.maxRecoveryPublications,
+        positionCheckMs: config.broker.type === 'redis' ? config.broker.positionCheckSeconds * 1000 : 0,
+      },
+      {
+        delivered: (subscribers, bytes, publication) => {
+          this.metrics.delivered(subscribers, bytes, publication.time);
+          if (publication.trace) traceFanout(publication.trace, publication.channel, subscribers);
+        },
+        read: (purpose, history) => this.metrics.brokerRead(purpose, history),
+        repaired: (outcome) => this.metrics.streamRepair(outcome),
+        recovery: (recovered, reason) => this.metrics.recovery(recovered, reason),
+      },
+    );
     this.namespaces = new Namespaces(config);
     this.auth = new Auth(config, this.namespaces);
     this.limits = new Limits(config);
@@ -99,11 +113,10 @@ export class SwitchboardNode implements NodeContext {
       refusing: () => this.stopping,
       connections: () => this.sessions.size,
     });
-    this.hub.attach(this.server.app);
+    this.streams.attach(this.server.app);
     this.demo = config.demo.enabled ? new SimulatedServices(this.broker, this.namespaces, log) : undefined;
     if (config.admin.enabled) {
-      this.counter = new PublicationCounter(this.hub);
-      const view = new AdminView(this.adminSource(this.counter));
+      const view = new AdminView(this.adminSource());
       registerAdmin(this.server.app, new AdminAccess(config.http.apiKey), view);
     }
     this.slowConsumers = new SlowConsumerSweep(this.sessions, config.limits.maxBackpressureBytes);
@@ -119,7 +132,8 @@ export class SwitchboardNode implements NodeContext {
   }
 
   async start(): Promise<void> {
-    await this.broker.start(this.counter ?? this.hub);
+    await this.broker.start(this.streams);
+    this.streams.start();
     await this.bridges.start();
     this.boundPort = await this.server.listen(this.config.host, this.config.port);
     this.boundInternalPort = await this.server.listenInternal(
@@ -153,9 +167,10 @@ export class SwitchboardNode implements NodeContext {
     // HTTP stays up while draining: /readyz answers 503 so balancers stop routing here, /healthz
     // still answers 200 so nothing restarts the hub mid-drain, and upgrades are refused with 503.
     await this.drain(this.config.shutdownGraceSeconds * 1000);
-    this.hub.flush();
+    this.streams.flush();
     for (const session of [...this.sessions]) session.close(CloseCode.SHUTDOWN, 'hub shutting down');
-    await this.hub.settled();
+    this.streams.stop();
+    await this.streams.settled();
     await this.bridges.stop();
     await this.broker.close();
     // Close frames were queued above; give them a moment to leave before every socket is cut.
@@ -181,15 +196,14 @@ export class SwitchboardNode implements NodeContext {
   }
 
   /** What the admin view shows of this node. */
-  private adminSource(counter: PublicationCounter): AdminSource {
+  private adminSource(): AdminSource {
     return {
       name: this.config.name,
       brokerType: this.config.broker.type,
       startedAt: this.startedAt,
       demoRunning: this.demo !== undefined,
-      hub: this.hub,
+      streams: this.streams,
       metrics: this.metrics,
-      counter,
       openConnections: () => this.sessions.size,
       subscriptions: () => this.subscriptionCount(),
       slowConsumerCloses: () => this.slowConsumers.closed,

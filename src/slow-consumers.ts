@@ -1,5 +1,5 @@
 import { CloseCode } from '@switchboard/protocol';
-import type { Session } from './session.js';
+import type { Session } from './session/session.js';
 
 /** How often queued bytes are checked; between checks the transport's hard cap applies. */
 const SWEEP_INTERVAL_MS = 1_000;

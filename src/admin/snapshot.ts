@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { Hub } from '../hub.js';
 import type { Metrics } from '../metrics.js';
-import type { PublicationCounter } from './publication-counter.js';
+import type { Streams } from '../streams/streams.js';
 
 const Count = z.number().int().min(0);
 const Rate = z.number().min(0);
@@ -57,9 +56,8 @@ export interface AdminSource {
   readonly brokerType: 'memory' | 'redis';
   readonly startedAt: number;
   readonly demoRunning: boolean;
-  readonly hub: Hub;
+  readonly streams: Streams;
   readonly metrics: Metrics;
-  readonly counter: PublicationCounter;
   openConnections(): number;
   subscriptions(): number;
   slowConsumerCloses(): number;
@@ -93,12 +91,12 @@ export class AdminView {
     const byLabel = (name: string, label: string) =>
       Object.fromEntries(values(name).map((v) => [String(v.labels[label]), v.value]));
 
-    const top = busiestChannels(source.hub, source.counter);
+    const top = busiestChannels(source.streams);
     const sample: Sample = {
       at: now,
       publications: total('switchboard_publications_total'),
       deliveries: total('switchboard_deliveries_total'),
-      channels: new Map(top.map(({ channel }) => [channel, source.counter.count(channel)])),
+      channels: new Map(top.map(({ channel, published }) => [channel, published])),
     };
     this.updateRates(sample);
     return AdminSnapshot.parse({
@@ -117,7 +115,7 @@ export class AdminView {
         closedByCode: byLabel('switchboard_connections_closed_total', 'code'),
       },
       channels: {
-        total: source.hub.channelCount,
+        total: source.streams.channelCount,
         top: top.map(({ channel, subscribers }) => ({
           channel,
           subscribers,
@@ -158,11 +156,10 @@ export class AdminView {
   }
 }
 
-/** The CHANNELS_SHOWN channels with the most subscribers; forgets counts of channels gone. */
-function busiestChannels(hub: Hub, counter: PublicationCounter): { channel: string; subscribers: number }[] {
-  const all: { channel: string; subscribers: number }[] = [];
-  for (const [channel, subscribers] of hub.channelSubscribers()) all.push({ channel, subscribers });
-  counter.retain(new Set(all.map(({ channel }) => channel)));
+/** The CHANNELS_SHOWN channels with the most subscribers, with the publications fanned out on each. */
+function busiestChannels(streams: Streams): { channel: string; subscribers: number; published: number }[] {
+  const all: { channel: string; subscribers: number; published: number }[] = [];
+  for (const [channel, subscribers, published] of streams.channels()) all.push({ channel, subscribers, published });
   return all
     .sort((a, b) => b.subscribers - a.subscribers || a.channel.localeCompare(b.channel))
     .slice(0, CHANNELS_SHOWN);

@@ -1,7 +1,6 @@
 import { namespaceOf } from '@switchboard/protocol';
 import type { Config } from '../config.js';
 import type { Namespaces } from '../namespaces.js';
-import type { Session } from '../session.js';
 import { ApiAccess } from './api-key.js';
 import type { AccessRule, AuthSettings } from './config.js';
 import { permissionDenied, unauthorized } from './errors.js';
@@ -67,36 +66,38 @@ export class Auth {
   }
 
   /**
-   * Replaces the connection's token with a new one for the same subject, then ends, with an
-   * `unsubd` push (103), every subscription the new token no longer allows. A refused token is
-   * answered with 101/109 and changes nothing; the connection still ends at the old `exp`.
+   * The principal of a refreshed token, which must be for the same subject as `current`: 101 (or
+   * 109) when refused, which changes nothing (the connection still ends at the old `exp`).
+   * Without authentication there is nothing to renew: `current` stays.
    */
-  async refresh(session: Session, token: string): Promise<void> {
-    if (!this.verifier || !this.settings) return;
-    const { access } = session;
-    let next: Principal;
+  async refreshed(current: Principal, token: string): Promise<Principal> {
+    if (!this.verifier || !this.settings) return current;
     try {
-      if (access.principal.anonymous) throw unauthorized('an anonymous connection has no token to refresh');
-      next = principalOf(await this.verifier.verify(token), this.settings);
-      if (next.sub !== access.principal.sub) throw unauthorized('the new token is for another subject');
+      if (current.anonymous) throw unauthorized('an anonymous connection has no token to refresh');
+      const next = principalOf(await this.verifier.verify(token), this.settings);
+      if (next.sub !== current.sub) throw unauthorized('the new token is for another subject');
+      return next;
     } catch (error) {
       this.refused.refresh += 1;
       throw error;
     }
-    access.become(next);
-    await access.recheck('no longer granted by the refreshed token');
   }
 
   /**
-   * Throws 103 unless the connection may subscribe to `channel`: by the namespace's rule, by its
-   * token's grants, or by a subscription token (a JWT whose `channel` claim names it and whose
-   * `sub` is the connection's) given now or earlier and still valid. A refused subscription
-   * token is 101, an expired one 109.
+   * Decides a subscription: allowed by the namespace's rule, by the principal's grants, or by an
+   * earlier subscription token still valid (`grantedByToken`) — then undefined; or by the
+   * subscription token given now (a JWT whose `channel` claim names the channel and whose `sub`
+   * is the principal's) — then the grant to remember, valid until its `exp`. Throws 103 when
+   * nothing allows it, 101 for a refused subscription token, 109 for an expired one.
    */
-  async authorizeSubscribe(session: Session, channel: string, token?: string): Promise<void> {
-    if (!this.verifier) return;
-    const { access } = session;
-    if (this.allows(access.principal, channel, 'subscribe') || access.hasTokenGrant(channel)) return;
+  async authorizeSubscribe(
+    principal: Principal,
+    channel: string,
+    token: string | undefined,
+    grantedByToken: boolean,
+  ): Promise<{ readonly until: number | undefined } | undefined> {
+    if (!this.verifier) return undefined;
+    if (this.allows(principal, channel, 'subscribe') || grantedByToken) return undefined;
     if (token === undefined) {
       this.refused.subscribe += 1;
       throw permissionDenied(`not allowed to subscribe to ${channel}`);
@@ -104,17 +105,17 @@ export class Auth {
     try {
       const claims = await this.verifier.verify(token, 'subscription token');
       if (claims.channel !== channel) throw unauthorized(`the subscription token is not for ${channel}`);
-      if (claims.sub !== access.principal.sub) throw unauthorized('the subscription token is for another subject');
-      access.grantByToken(channel, typeof claims.exp === 'number' ? claims.exp * 1000 : undefined);
+      if (claims.sub !== principal.sub) throw unauthorized('the subscription token is for another subject');
+      return { until: typeof claims.exp === 'number' ? claims.exp * 1000 : undefined };
     } catch (error) {
       this.refused.subscribe += 1;
       throw error;
     }
   }
 
-  /** Throws 103 unless the connection may publish into `channel`. */
-  authorizePublish(session: Session, channel: string): void {
-    if (!this.enabled || this.allows(session.access.principal, channel, 'publish')) return;
+  /** Throws 103 unless the principal may publish into `channel`. */
+  authorizePublish(principal: Principal, channel: string): void {
+    if (!this.enabled || this.allows(principal, channel, 'publish')) return;
     this.refused.publish += 1;
     throw permissionDenied(`not allowed to publish to ${channel}`);
   }

@@ -10,16 +10,14 @@ export interface EgressMessage {
   readonly trace?: string | undefined;
 }
 
-/** Where a namespace's client publishes go; `send` settles only once the target accepted it (I4). */
+/** Where a namespace's client publishes go; `send` settles only once the target accepted it (I4, docs/architecture.md). */
 export interface Egress {
   send(message: EgressMessage): Promise<void>;
 }
 
-/** Rejects when `promise` has not settled within `ms`. */
+import { within as withinTime } from '../time.js';
+
+/** Rejects when `promise` has not settled within `ms`, naming `what` timed out. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return withinTime(promise, ms, () => new Error(`${what} timed out after ${ms} ms`));
 }

@@ -18,7 +18,7 @@ const RETRY_MAX_MS = 2_000;
 
 /**
  * Feeds Kafka events into the broker. Every hub joins one consumer group, so the cluster reads
- * each event once; an offset is committed only after the broker accepted its event (I4), and the
+ * each event once; an offset is committed only after the broker accepted its event (I4, docs/architecture.md), and the
  * broker drops redeliveries by topic-partition and offset, so a rebalance duplicates nothing.
  * Events of a partition are handed over one at a time, in order. kafkajs can stop fetching
  * silently after broker restarts, or crash for good on some errors, so a watchdog restarts a

@@ -2,7 +2,7 @@ import { type ConnectRequest, type ConnectResult, ErrorCode, PROTOCOL_VERSION } 
 import { AuthError } from '../auth/errors.js';
 import type { Principal } from '../auth/principal.js';
 import { HubError } from '../errors.js';
-import type { Session } from '../session.js';
+import type { Session } from '../session/session.js';
 import type { Handler } from './types.js';
 
 /** Sessions whose connect is being authenticated: a second connect meanwhile is refused like one after it. */

@@ -1,3 +1,5 @@
+import type { ClientFrame } from '@switchboard/protocol';
+import type { Dispatch, Session } from '../session/session.js';
 import { connect } from './connect.js';
 import { ping } from './ping.js';
 import { publish } from './publish.js';
@@ -7,3 +9,9 @@ import type { HandlerTable } from './types.js';
 import { unsubscribe } from './unsubscribe.js';
 
 export const handlers: HandlerTable = { connect, sub: subscribe, unsub: unsubscribe, pub: publish, refresh, ping };
+
+/** Routes each frame to the handler of its type; the table's type guarantees the match. */
+export const dispatch: Dispatch = (session, frame) => {
+  const handler = handlers[frame.t] as (session: Session, frame: ClientFrame) => Promise<object | undefined>;
+  return handler(session, frame);
+};

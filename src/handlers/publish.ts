@@ -1,6 +1,6 @@
 import { ErrorCode, encodeData, type PublishRequest, type PublishResult } from '@switchboard/protocol';
 import { HubError, notAvailable } from '../errors.js';
-import type { Session } from '../session.js';
+import type { Session } from '../session/session.js';
 import { SpanKind, traced } from '../tracing.js';
 import type { Handler } from './types.js';
 
@@ -18,7 +18,7 @@ export const publish: Handler<PublishRequest> = async (session, { ch, d }) => {
       `clients may not publish to namespace ${JSON.stringify(namespace.name)}`,
     );
   }
-  node.auth.authorizePublish(session, ch);
+  node.auth.authorizePublish(session.access.principal, ch);
   node.limits.payloads.check(namespace.name, d);
   const egress = node.bridges.egress(namespace.name);
   const attributes = { 'messaging.destination.name': ch, 'switchboard.connection': session.id };

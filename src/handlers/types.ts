@@ -1,5 +1,5 @@
 import type { ClientFrame, CommandType } from '@switchboard/protocol';
-import type { Session } from '../session.js';
+import type { Session } from '../session/session.js';
 
 /** A command handler resolves with the reply's result, or rejects with a HubError. */
 export type Handler<T extends ClientFrame> = (session: Session, frame: T) => Promise<object | undefined>;

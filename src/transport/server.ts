@@ -9,13 +9,14 @@ import type {
 } from 'uWebSockets.js';
 import { CloseCode, negotiateSubprotocol, SUBPROTOCOLS, type WireFormat } from '@switchboard/protocol';
 import type { NodeContext } from '../context.js';
+import { dispatch } from '../handlers/index.js';
 import { registerDemo } from '../http/demo.js';
 import { handleHealth, handleReady } from '../http/health.js';
 import { handleMetrics } from '../http/metrics.js';
 import { handlePublish } from '../http/publish.js';
 import { respondError, respondRefusal } from '../http/respond.js';
 import { normalizeAddress } from '../limits/address.js';
-import { Session } from '../session.js';
+import { Session } from '../session/session.js';
 import { tlsOptions } from '../tls.js';
 import { handshakeProblem, headProblem } from './handshake.js';
 import type { ClientSocket } from './socket.js';
@@ -24,6 +25,7 @@ import type { Uws } from './uws.js';
 interface SocketData {
   readonly format: WireFormat;
   readonly remoteAddress: string;
+  socket?: UwsClientSocket;
   session?: Session;
 }
 
@@ -39,6 +41,9 @@ type ListenWithOptions = (
 ) => TemplatedApp;
 
 class UwsClientSocket implements ClientSocket {
+  /** Set by the transport's close handler: uWS throws on any use of a closed socket. */
+  closed = false;
+
   constructor(
     private readonly ws: WebSocket<SocketData>,
     readonly format: WireFormat,
@@ -47,22 +52,25 @@ class UwsClientSocket implements ClientSocket {
 
   send(frame: Uint8Array): void {
     // Corked so that replies sent after an await still go out in one write.
-    this.ws.cork(() => this.ws.send(frame, this.format === 'msgpack'));
+    if (!this.closed) this.ws.cork(() => this.ws.send(frame, this.format === 'msgpack'));
   }
 
   subscribe(topic: string): void {
-    this.ws.subscribe(topic);
+    if (!this.closed) this.ws.subscribe(topic);
   }
 
+  /** A closed socket left every topic with its close: nothing to do. */
   unsubscribe(topic: string): void {
-    this.ws.unsubscribe(topic);
+    if (!this.closed) this.ws.unsubscribe(topic);
   }
 
   bufferedAmount(): number {
-    return this.ws.getBufferedAmount();
+    return this.closed ? 0 : this.ws.getBufferedAmount();
   }
 
   end(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
     this.ws.end(code, reason);
   }
 }
@@ -99,7 +107,7 @@ export class Server {
       // A subscriber whose queue is full would silently miss publications (uWS skips it); uWS
       // closes it instead (abruptly: the client sees 1006) at twice the limit, a hard cap behind
       // the slow-consumer sweep that closes it with 4001 at the limit. Either way it reconnects
-      // and recovers from history (I6b).
+      // and recovers from history (I6b, docs/architecture.md).
       maxBackpressure: limits.maxBackpressureBytes * 2,
       closeOnBackpressureLimit: 1,
       idleTimeout: limits.idleTimeoutSeconds,
@@ -108,7 +116,9 @@ export class Server {
       upgrade: (res, req, context) => upgrade(res, req, context, hooks, node),
       open: (ws) => {
         const data = ws.getUserData();
-        const session = new Session(new UwsClientSocket(ws, data.format, data.remoteAddress), node);
+        const socket = new UwsClientSocket(ws, data.format, data.remoteAddress);
+        const session = new Session(socket, node, dispatch);
+        data.socket = socket;
         data.session = session;
         node.limits.perIp.opened(data.remoteAddress);
         hooks.onSession(session);
@@ -124,7 +134,8 @@ export class Server {
         }
       },
       close: (ws, code) => {
-        const session = ws.getUserData().session;
+        const { session, socket } = ws.getUserData();
+        if (socket) socket.closed = true;
         if (!session) return;
         node.limits.perIp.closed(ws.getUserData().remoteAddress);
         session.onClose();

@@ -178,7 +178,7 @@ describe('attack: a flood of malformed frames and random bytes', () => {
     await waitFor(() => hub.node.sessions.size === 1, 'only the bystander to remain');
     const growth = heapUsed() - baseline;
     assert.ok(growth < 16 * 1024 * 1024, `heap grew by ${(growth / 1024 / 1024).toFixed(1)} MiB`);
-    assert.equal(hub.node.hub.channelCount, 1, 'only the bystander channel is subscribed');
+    assert.equal(hub.node.streams.channelCount, 1, 'only the bystander channel is subscribed');
     await watcher.assertHealthy(hub);
   });
 });

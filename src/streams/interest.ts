@@ -1,4 +1,4 @@
-import type { Broker } from './brokers/broker.js';
+import type { Broker } from '../brokers/broker.js';
 
 interface Waiter {
   resolve(): void;
@@ -6,7 +6,7 @@ interface Waiter {
 }
 
 /**
- * Keeps the broker subscribed to exactly the channels this node wants (design I2). Changes are
+ * Keeps the broker subscribed to exactly the channels this node wants (I2, docs/architecture.md). Changes are
  * collected and applied in one batched call per turn of the event loop, and flushes never
  * overlap, so a channel dropped and wanted again in quick succession cannot end up unsubscribed.
  */

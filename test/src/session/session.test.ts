@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CloseCode, ErrorCode } from '@switchboard/protocol';
-import { startHub, type TestHub } from '../support/hub.js';
-import { RawClient } from '../support/raw-client.js';
-import { waitFor } from '../support/wait.js';
+import { startHub, type TestHub } from '../../support/hub.js';
+import { RawClient } from '../../support/raw-client.js';
+import { waitFor } from '../../support/wait.js';
 
 describe('session', () => {
   let hub: TestHub;
@@ -20,7 +20,7 @@ describe('session', () => {
     const reply = await client.request({ t: 'sub', ch: 'news' });
     assert.equal(reply.t, 'err');
     assert.equal(reply.t === 'err' && reply.code, ErrorCode.NOT_CONNECTED);
-    assert.equal(hub.node.hub.channelCount, 0);
+    assert.equal(hub.node.streams.channelCount, 0);
     client.close();
   });
 
@@ -100,9 +100,9 @@ describe('session', () => {
   it('releases the hub subscriptions of a closed socket', async () => {
     const client = await RawClient.connected(hub.url);
     await client.ok({ t: 'sub', ch: 'gone' });
-    const before = hub.node.hub.channelCount;
+    const before = hub.node.streams.channelCount;
     client.close();
-    await waitFor(() => hub.node.hub.channelCount === before - 1, 'the channel to be released');
+    await waitFor(() => hub.node.streams.channelCount === before - 1, 'the channel to be released');
   });
 
   it('gives exactly one reply per request, in order for subscribe and unsubscribe', async () => {

@@ -1,7 +1,6 @@
 import { CloseCode, ErrorCode } from '@switchboard/protocol';
-import { topicOf } from '../hub.js';
-import type { Session } from '../session.js';
-import { ANONYMOUS, type Principal } from './principal.js';
+import type { Auth } from '../auth/auth.js';
+import { ANONYMOUS, type Principal } from '../auth/principal.js';
 
 /** setTimeout takes at most 2^31−1 ms (about 24.8 days); longer waits are made of several. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -24,18 +23,34 @@ interface TokenGrant {
   readonly cancel: () => void;
 }
 
+/** What Access applies its decisions through: the session it belongs to. */
+export interface AccessHolder {
+  /** Channels the connection holds (or is joining). */
+  readonly channels: ReadonlySet<string>;
+  /** Runs `task` after the subscribes and unsubscribes queued so far. */
+  afterSubscriptions(task: () => void): Promise<void>;
+  /** Ends a subscription on the hub's own initiative, with an `unsubd` push. */
+  revoke(channel: string, code: number, reason: string): void;
+  close(code: number, reason: string): void;
+}
+
 /**
- * The authorization state of one connection: its principal, the timer that closes it with 4004
- * when its token expires without a refresh, and the channels subscription tokens granted it
- * (each ended with an `unsubd` 109 when its token expires, unless the connection's own token
- * grants the channel by then).
+ * The authorization state of one connection, applying what src/auth decides: its principal, the
+ * timer that closes it with 4004 when its token expires without a refresh, and the channels
+ * subscription tokens granted it (each ended with an `unsubd` 109 when its token expires, unless
+ * the connection's own token grants the channel by then). Timers are made only for credentials
+ * that expire, and every one is cancelled when the connection closes.
  */
 export class Access {
   principal: Principal = ANONYMOUS;
   private cancelExpiry: (() => void) | undefined;
-  private readonly tokenGrants = new Map<string, TokenGrant>();
+  /** Made on the first subscription token: most connections never show one. */
+  private tokenGrants: Map<string, TokenGrant> | undefined;
 
-  constructor(private readonly session: Session) {}
+  constructor(
+    private readonly holder: AccessHolder,
+    private readonly auth: Auth,
+  ) {}
 
   /** Acts as `principal` from now on, until its `exp` (plus the clock tolerance). */
   become(principal: Principal): void {
@@ -43,20 +58,21 @@ export class Access {
     this.cancelExpiry?.();
     this.cancelExpiry = undefined;
     if (principal.expiresAt !== undefined) {
-      this.cancelExpiry = at(principal.expiresAt + this.session.node.auth.graceMs, () =>
-        this.session.close(CloseCode.TOKEN_EXPIRED, 'token expired'),
+      this.cancelExpiry = at(principal.expiresAt + this.auth.graceMs, () =>
+        this.holder.close(CloseCode.TOKEN_EXPIRED, 'token expired'),
       );
     }
   }
 
   /** Records that a valid subscription token for `channel` was shown, valid until `until` (Unix ms). */
   grantByToken(channel: string, until: number | undefined): void {
+    this.tokenGrants ??= new Map();
     this.tokenGrants.get(channel)?.cancel();
     const cancel =
       until === undefined
         ? () => undefined
-        : at(until + this.session.node.auth.graceMs, () => {
-            this.tokenGrants.delete(channel);
+        : at(until + this.auth.graceMs, () => {
+            this.tokenGrants?.delete(channel);
             void this.recheck('subscription token expired', ErrorCode.TOKEN_EXPIRED, [channel]);
           });
     this.tokenGrants.set(channel, { sub: this.principal.sub, until, cancel });
@@ -64,11 +80,11 @@ export class Access {
 
   /** Whether a still valid subscription token of this subject granted `channel`. */
   hasTokenGrant(channel: string): boolean {
-    const grant = this.tokenGrants.get(channel);
+    const grant = this.tokenGrants?.get(channel);
     return (
       grant !== undefined &&
       grant.sub === this.principal.sub &&
-      (grant.until === undefined || Date.now() < grant.until + this.session.node.auth.graceMs)
+      (grant.until === undefined || Date.now() < grant.until + this.auth.graceMs)
     );
   }
 
@@ -78,12 +94,12 @@ export class Access {
    * progress is either finished and rechecked, or starts afterwards and is authorized anew.
    */
   recheck(reason: string, code: number = ErrorCode.PERMISSION_DENIED, channels?: readonly string[]): Promise<void> {
-    const { session } = this;
-    return session.afterSubscriptions(() => {
-      for (const channel of channels ?? [...session.channels]) {
-        if (!session.channels.has(channel) || this.hasTokenGrant(channel)) continue;
-        if (session.node.auth.allows(this.principal, channel, 'subscribe')) continue;
-        this.revoke(channel, code, reason);
+    const { holder } = this;
+    return holder.afterSubscriptions(() => {
+      for (const channel of channels ?? [...holder.channels]) {
+        if (!holder.channels.has(channel) || this.hasTokenGrant(channel)) continue;
+        if (this.auth.allows(this.principal, channel, 'subscribe')) continue;
+        holder.revoke(channel, code, `${reason}: ${channel}`);
       }
     });
   }
@@ -91,16 +107,7 @@ export class Access {
   /** Stops every timer (the connection closed). */
   dispose(): void {
     this.cancelExpiry?.();
-    for (const grant of this.tokenGrants.values()) grant.cancel();
-    this.tokenGrants.clear();
-  }
-
-  /** Unsubscribes like `unsub` does, and tells the client why. */
-  private revoke(channel: string, code: number, reason: string): void {
-    const { session } = this;
-    if (!session.channels.delete(channel)) return;
-    session.socket.unsubscribe(topicOf(session.socket.format, channel));
-    session.node.hub.remove(channel, session.socket.format);
-    session.send({ t: 'unsubd', ch: channel, code, msg: `${reason}: ${channel}` });
+    for (const grant of this.tokenGrants?.values() ?? []) grant.cancel();
+    this.tokenGrants = undefined;
   }
 }

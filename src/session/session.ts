@@ -7,41 +7,48 @@ import {
   decodeClientFrame,
   ErrorCode,
   type ErrorReply,
+  type Position,
+  type SubscribeResult,
 } from '@switchboard/protocol';
-import { Access } from './auth/access.js';
-import type { Publication } from './brokers/broker.js';
-import type { NodeContext } from './context.js';
-import { HubError } from './errors.js';
-import { handlers } from './handlers/index.js';
-import { encodePush } from './hub.js';
-import type { MessageRate } from './limits/rate.js';
-import type { ClientSocket } from './transport/socket.js';
+import type { NodeContext } from '../context.js';
+import { HubError } from '../errors.js';
+import type { MessageRate } from '../limits/rate.js';
+import type { ClientSocket } from '../transport/socket.js';
+import { Access } from './access.js';
 
 type SessionState = 'new' | 'connected' | 'closed';
 
+/** Runs one command of a session: resolves with the reply's result, or rejects with a HubError. */
+export type Dispatch = (session: Session, frame: ClientFrame) => Promise<object | undefined>;
+
 /**
- * One client connection: its state, its channels and the dispatch of its commands. Every
- * request gets exactly one reply. Subscribe and unsubscribe run in arrival order, so a client
- * that unsubscribes right after subscribing ends up unsubscribed; other commands run at once.
+ * One client connection: its state, its channels and the dispatch of its commands (the command
+ * table is given by the transport, src/handlers/). Every request gets exactly one reply.
+ * Subscribe and unsubscribe run in arrival order, so a client that unsubscribes right after
+ * subscribing ends up unsubscribed; other commands run at once. Channels are joined and left
+ * only through the node's channel streams (src/streams/), and nothing a session started outlives
+ * it: its queued commands do nothing once it closed, and closing leaves every channel.
  */
 export class Session {
   readonly id = randomUUID();
-  /** Channels holding one local subscription in the hub each, including those still being set up. */
+  /** Channels this connection holds in the node's streams, including joins in progress. */
   readonly channels = new Set<string>();
-  /** Who the connection acts as and what it was granted (src/auth): set by connect, renewed by refresh. */
-  readonly access = new Access(this);
+  /** Who the connection acts as and what it was granted (src/auth decides): set by connect, renewed by refresh. */
+  readonly access: Access;
   private readonly rate: MessageRate;
   private state: SessionState = 'new';
   private subscriptionQueue: Promise<void> = Promise.resolve();
-  private readonly connectTimer: NodeJS.Timeout;
+  private connectTimer: NodeJS.Timeout | undefined;
   private readonly codec: Codec;
 
   constructor(
     readonly socket: ClientSocket,
     readonly node: NodeContext,
+    private readonly dispatchCommand: Dispatch,
   ) {
     this.codec = codecs[socket.format];
     this.rate = node.limits.messageRate();
+    this.access = new Access(this, node.auth);
     this.connectTimer = setTimeout(() => {
       node.limits.hit('connectTimeout');
       this.close(CloseCode.CONNECT_TIMEOUT, 'no connect frame in time');
@@ -58,7 +65,33 @@ export class Session {
 
   markConnected(): void {
     this.state = 'connected';
+    // Dropped once connected: an idle connection holds no timer.
     clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+  }
+
+  /** Joins `channel` through its stream; rejects with a HubError (the channel is then not held). */
+  async join(channel: string, since: Position | undefined): Promise<SubscribeResult | undefined> {
+    this.channels.add(channel);
+    try {
+      const result = await this.node.streams.join(channel, this.socket, since);
+      return this.isClosed ? undefined : result;
+    } catch (error) {
+      this.channels.delete(channel);
+      throw error;
+    }
+  }
+
+  /** Leaves `channel`; false when the connection did not hold it. */
+  leave(channel: string): boolean {
+    if (!this.channels.delete(channel)) return false;
+    this.node.streams.leave(channel, this.socket);
+    return true;
+  }
+
+  /** Ends a subscription on the hub's own initiative and tells the client why (`unsubd`). */
+  revoke(channel: string, code: number, reason: string): void {
+    if (this.leave(channel)) this.send({ t: 'unsubd', ch: channel, code, msg: reason });
   }
 
   /** Decodes synchronously: the transport's buffer is only valid until this returns. */
@@ -89,13 +122,13 @@ export class Session {
     }
   }
 
+  /** The socket closed: timers stop and every channel is left. */
   onClose(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.connectTimer);
     this.access.dispose();
-    for (const channel of this.channels) this.node.hub.remove(channel, this.socket.format);
-    this.channels.clear();
+    for (const channel of [...this.channels]) this.leave(channel);
   }
 
   close(code: number, reason: string): void {
@@ -106,11 +139,6 @@ export class Session {
 
   send(frame: object): void {
     if (this.state !== 'closed') this.socket.send(this.codec.encode(frame));
-  }
-
-  /** Pushes one publication to this client alone (replays; live ones go through topic fan-out). */
-  sendPublication(publication: Publication): void {
-    if (this.state !== 'closed') this.socket.send(encodePush(this.socket.format, publication));
   }
 
   /** Runs `task` after the subscribes and unsubscribes queued so far, so that none interleaves with it. */
@@ -129,13 +157,21 @@ export class Session {
     const run = (): Promise<void> =>
       this.isClosed
         ? Promise.resolve()
-        : runHandler(this, frame).then(
+        : this.runCommand(frame).then(
             (result) =>
               this.send(result === undefined ? { t: 'ok', id: frame.id } : { t: 'ok', id: frame.id, r: result }),
             (error: unknown) => this.sendError(frame.id, error),
           );
     if (frame.t === 'sub' || frame.t === 'unsub') this.subscriptionQueue = this.subscriptionQueue.then(run);
     else void run();
+  }
+
+  private runCommand(frame: ClientFrame): Promise<object | undefined> {
+    try {
+      return this.dispatchCommand(this, frame);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private sendError(id: number, error: unknown): void {
@@ -146,15 +182,5 @@ export class Session {
     const reply: ErrorReply = { t: 'err', id, code: hubError.code, msg: hubError.message };
     if (hubError.temporary) reply.tmp = true;
     this.send(reply);
-  }
-}
-
-function runHandler(session: Session, frame: ClientFrame): Promise<object | undefined> {
-  // Each frame type is routed to the handler of the same type; the table's type guarantees it.
-  const handler = handlers[frame.t] as (s: Session, f: ClientFrame) => Promise<object | undefined>;
-  try {
-    return handler(session, frame);
-  } catch (error) {
-    return Promise.reject(error);
   }
 }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Interest } from '../../src/interest.js';
-import { RecordingBroker } from './support.js';
+import { Interest } from '../../../src/streams/interest.js';
+import { collector, RecordingBroker } from '../support.js';
 
 async function setup() {
   const broker = new RecordingBroker();
-  await broker.start({ onPublication: () => undefined });
+  await broker.start(collector([]));
   const wanted = new Set<string>();
   const interest = new Interest(broker, (channel) => wanted.has(channel));
   return { broker, wanted, interest };

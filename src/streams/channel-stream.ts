@@ -1,0 +1,395 @@
+import type { LostPush, Position, SubscribeResult, WireFormat } from '@switchboard/protocol';
+import type { PositionedPublication, Publication } from '../brokers/broker.js';
+import { notAvailable } from '../errors.js';
+import { sleep, within } from '../time.js';
+import { encodeFrame, encodePush, FORMATS, type FrameQueue, topicOf } from './fanout.js';
+import { type LossReason, type Reader, recover } from './recovery.js';
+
+/** A socket as a stream sees it: its wire format, direct sends, and its transport topics. */
+export interface StreamMember {
+  readonly format: WireFormat;
+  send(frame: Uint8Array): void;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+}
+
+/** Why a history read was made, for the metric that counts them. */
+export type ReadPurpose = 'start' | 'join' | 'repair' | 'check';
+
+/** What a stream is told about its work, once per publication or per event, never per subscriber. */
+export interface StreamObserver {
+  delivered(subscribers: number, bytes: number, publication: Publication): void;
+  /** A read of the broker: `history` when it asked for publications, else the top position alone. */
+  read(purpose: ReadPurpose, history: boolean): void;
+  repaired(outcome: 'repaired' | LossReason): void;
+  recovery(recovered: boolean, reason: string | undefined): void;
+}
+
+/** What a stream needs of the node's registry (src/streams/streams.ts). */
+export interface StreamContext {
+  readonly queue: FrameQueue;
+  readonly observer: StreamObserver;
+  /** Publications one join or one repair may read; more missing than that is not recovered. */
+  readonly maxRecovery: number;
+  read(purpose: ReadPurpose): Reader;
+  /** The broker's delivery generation: bumped whenever delivery to this node was interrupted. */
+  generation(): number;
+  /** The last member left: the registry forgets the stream and the broker subscription. */
+  release(stream: ChannelStream): void;
+}
+
+/** Publications held while a repair reads history; beyond this the oldest go and the repair runs again. */
+const MAX_HELD = 10_000;
+/** A join that keeps meeting repairs gives up with a temporary error rather than wait forever. */
+const MAX_JOIN_ATTEMPTS = 5;
+/**
+ * How long a join waits for the stream to start or finish a repair, or for its own history read:
+ * past it the `sub` gets the temporary 108, well before the client's own request timeout (10 s),
+ * and the session's later subscriptions are not held up behind it.
+ */
+const JOIN_WAIT_MS = 5_000;
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 2_000;
+
+type State = 'starting' | 'live' | 'syncing' | 'closed';
+
+/**
+ * One channel on one hub: the only way a socket joins or leaves the channel. It counts the
+ * local members per wire format, owns the channel's transport topics, and knows the last
+ * position it delivered here, so that:
+ * - a publication is encoded once per wire format in use and handed to native fan-out (I1, docs/architecture.md);
+ * - a join replays exactly what a resuming client missed, records what arrives meanwhile, and
+ *   enters the topic in one synchronous step, with no gap and no duplicate;
+ * - a gap in what reaches this hub (an offset skipped, an epoch changed, delivery interrupted)
+ *   is repaired here, with one history read for the channel, before anything newer goes out;
+ *   when history cannot supply it, every member gets one `lost` push instead of a silent gap.
+ * Work is per publication and per channel; nothing here runs per member except a join.
+ */
+export class ChannelStream {
+  readonly topics: Readonly<Record<WireFormat, string>>;
+  /** Publications fanned out here since the stream started (the admin view's rates). */
+  published = 0;
+  /** The delivery generation the last repair started in (streams.ts compares it after an outage). */
+  syncedGeneration = 0;
+  private readonly members = new Set<StreamMember>();
+  private readonly counts: Record<WireFormat, number> = { msgpack: 0, json: 0 };
+  private state: State = 'starting';
+  private last: Position | undefined;
+  /** Arrivals held while starting or repairing, in arrival order. */
+  private held: Publication[] = [];
+  /** Joins in progress: what the stream emits while they read history. */
+  private recordings: Set<Publication[]> | undefined;
+  private started: Promise<void> = Promise.resolve();
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
+  /** `lost` pushes sent: a join that saw this change decides again. */
+  private losses = 0;
+  /** An offset the broker had that this hub had not delivered at the last position check. */
+  private behind: number | undefined;
+
+  constructor(
+    readonly channel: string,
+    private readonly context: StreamContext,
+  ) {
+    this.topics = { msgpack: topicOf('msgpack', channel), json: topicOf('json', channel) };
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  /** The last position delivered here; undefined until the stream started. */
+  get position(): Position | undefined {
+    return this.last;
+  }
+
+  /** Begins once the broker delivers the channel here (`subscribed`): reads where the channel stands. */
+  start(subscribed: Promise<void>): void {
+    this.syncedGeneration = this.context.generation();
+    this.started = (async () => {
+      await subscribed;
+      const { top } = await this.context.read('start')({ after: 0, limit: 0 });
+      if (this.state === 'closed') return;
+      this.last = top;
+      this.state = 'live';
+      this.releaseHeld();
+    })();
+    // Joins waiting on it hear the failure; nothing else should.
+    this.started.catch(() => undefined);
+  }
+
+  /**
+   * Adds `member` and answers its `sub`: without `since`, where the channel stands here; with
+   * it, the missed publications are sent to the member directly, then it enters the topic.
+   * Resolves with undefined when the member left meanwhile.
+   */
+  async join(member: StreamMember, since: Position | undefined): Promise<SubscribeResult | undefined> {
+    this.members.add(member);
+    this.counts[member.format] += 1;
+    try {
+      for (let attempt = 0; attempt < MAX_JOIN_ATTEMPTS; attempt++) {
+        await within(this.settled(), JOIN_WAIT_MS, () => notAvailable('broker'));
+        if (!this.members.has(member)) return undefined;
+        const result = since
+          ? await within(this.resume(member, since), JOIN_WAIT_MS, () => notAvailable('broker'))
+          : this.enter(member, []);
+        if (result !== 'again') return result;
+      }
+      throw notAvailable(`channel ${this.channel}`);
+    } catch (error) {
+      // A member that left meanwhile has no one to answer; otherwise it leaves with its refusal.
+      if (!this.leave(member)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Removes `member` (idempotent); the stream ends with its last member. */
+  leave(member: StreamMember): boolean {
+    if (!this.members.delete(member)) return false;
+    this.counts[member.format] -= 1;
+    member.unsubscribe(this.topics[member.format]);
+    if (this.members.size === 0) {
+      this.state = 'closed';
+      this.held = [];
+      this.context.release(this);
+    }
+    return true;
+  }
+
+  /** A publication from the broker. */
+  accept(publication: Publication): void {
+    if (this.state !== 'live') {
+      if (this.state !== 'closed') this.hold(publication);
+      return;
+    }
+    const order = this.order(publication);
+    if (order === 'next') this.emit(publication);
+    else if (order === 'gap') {
+      this.hold(publication);
+      void this.sync();
+    }
+  }
+
+  /**
+   * Compares the broker's position with the one delivered here. A different epoch is repaired at
+   * once; an offset ahead of this hub is given one check interval to arrive (it may be on its
+   * way) and repaired if it still has not.
+   */
+  async check(): Promise<void> {
+    if (this.state !== 'live') return;
+    const last = this.last as Position;
+    const { top } = await this.context.read('check')({ after: last.off, limit: 0 });
+    if (this.state !== 'live' || this.last !== last) return;
+    const lagging = this.behind !== undefined && last.off < this.behind;
+    this.behind = top.ep === last.ep && top.off > last.off ? top.off : undefined;
+    if (top.ep !== last.ep || lagging) await this.sync();
+  }
+
+  /**
+   * Repairs what may be missing after the last position delivered here: one history read, then
+   * the missing publications in order, or one `lost` push when history cannot supply them; then
+   * what arrived meanwhile. Concurrent requests share the repair in progress (one more round if
+   * asked during it). A failed read is retried while the stream has members.
+   */
+  sync(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'starting') return this.started;
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.state = 'syncing';
+    this.syncing = this.repairUntilDone().finally(() => {
+      this.syncing = undefined;
+      if (this.state !== 'syncing') return;
+      this.state = 'live';
+      this.releaseHeld();
+    });
+    return this.syncing;
+  }
+
+  /** How a publication relates to the last position delivered here. */
+  private order(publication: Publication): 'next' | 'old' | 'gap' {
+    const { position } = publication;
+    if (!position) return 'next';
+    const last = this.last as Position;
+    if (position.ep !== last.ep) return 'gap';
+    if (position.off <= last.off) return 'old';
+    return position.off === last.off + 1 ? 'next' : 'gap';
+  }
+
+  /** Waits until the stream started and no repair runs; a failed start rejects (temporary error). */
+  private async settled(): Promise<void> {
+    try {
+      await this.started;
+    } catch {
+      throw notAvailable('broker');
+    }
+    while (this.syncing) await this.syncing;
+  }
+
+  private async repairUntilDone(): Promise<void> {
+    do {
+      this.syncAgain = false;
+      this.syncedGeneration = this.context.generation();
+      for (let attempt = 1; this.state === 'syncing'; attempt++) {
+        try {
+          await this.repair();
+          break;
+        } catch {
+          await sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt));
+        }
+      }
+      // Arrivals held meanwhile go out while they follow; one that still does not starts another round.
+      this.held = this.release(this.takeHeld());
+      if (this.held.length > 0) this.syncAgain = true;
+    } while (this.syncAgain && this.state === 'syncing');
+  }
+
+  private async repair(): Promise<void> {
+    const from = this.last as Position;
+    const outcome = await recover(from, this.context.read('repair'), this.context.maxRecovery);
+    if (this.state !== 'syncing') return;
+    if (!outcome.recovered) {
+      this.lose(outcome.from, outcome.reason);
+      this.context.observer.repaired(outcome.reason);
+    } else if (outcome.replay.length > 0) {
+      this.context.observer.repaired('repaired');
+    }
+    for (const publication of outcome.replay) this.emitIfNext(publication);
+  }
+
+  /** Hands held publications on in arrival order while they follow; returns the rest from the first gap. */
+  private release(held: readonly Publication[]): Publication[] {
+    for (let i = 0; i < held.length; i++) {
+      const publication = held[i] as Publication;
+      const order = this.order(publication);
+      if (order === 'gap') return held.slice(i);
+      if (order === 'next') this.emit(publication);
+    }
+    return [];
+  }
+
+  /** Outside a repair: releases what was held, and repairs when a gap remains. */
+  private releaseHeld(): void {
+    const rest = this.release(this.takeHeld());
+    if (rest.length === 0) return;
+    this.held = rest;
+    void this.sync();
+  }
+
+  private takeHeld(): Publication[] {
+    const held = this.held;
+    this.held = [];
+    return held;
+  }
+
+  private hold(publication: Publication): void {
+    this.held.push(publication);
+    // The oldest can go: they are in history, and the next repair reads them from there.
+    if (this.held.length > MAX_HELD) this.held.splice(0, this.held.length - MAX_HELD);
+  }
+
+  private emitIfNext(publication: PositionedPublication): void {
+    if (this.order(publication) === 'next') this.emit(publication);
+  }
+
+  /** Fans a publication out to the members: one encoding per wire format in use. */
+  private emit(publication: Publication): void {
+    if (publication.position) this.last = publication.position;
+    this.published += 1;
+    if (this.recordings) for (const recording of this.recordings) recording.push(publication);
+    let bytes = 0;
+    for (const format of FORMATS) {
+      const count = this.counts[format];
+      if (count === 0) continue;
+      const frame = encodePush(format, publication);
+      this.context.queue.push(this.topics[format], frame, format === 'msgpack');
+      bytes += frame.byteLength * count;
+    }
+    this.context.observer.delivered(this.counts.msgpack + this.counts.json, bytes, publication);
+  }
+
+  /** Tells every member, once, that the publications up to `from` are lost; the stream continues after it. */
+  private lose(from: Position, why: LossReason): void {
+    this.last = from;
+    this.losses += 1;
+    const push: LostPush = { t: 'lost', ch: this.channel, ep: from.ep, off: from.off, why };
+    for (const format of FORMATS) {
+      if (this.counts[format] === 0) continue;
+      this.context.queue.push(this.topics[format], encodeFrame(format, push), format === 'msgpack');
+    }
+  }
+
+  /** Enters the member into the topic after sending it `replay` directly: one synchronous step. */
+  private enter(
+    member: StreamMember,
+    replay: readonly Publication[],
+    result?: Omit<SubscribeResult, 'ep' | 'off'> & { readonly from?: Position },
+  ): SubscribeResult {
+    for (const publication of replay) member.send(encodePush(member.format, publication));
+    // Frames still queued for the topic were sent above or precede the reply's position.
+    this.context.queue.flush();
+    member.subscribe(this.topics[member.format]);
+    const at = result?.from ?? (this.last as Position);
+    const reply: SubscribeResult = { ep: at.ep, off: at.off };
+    if (result?.rec !== undefined) reply.rec = result.rec;
+    if (result?.why !== undefined) reply.why = result.why;
+    return reply;
+  }
+
+  /** A join with `since`: what it missed, from history and from what this stream emitted meanwhile. */
+  private async resume(member: StreamMember, since: Position): Promise<SubscribeResult | 'again' | undefined> {
+    const recording: Publication[] = [];
+    this.recordings ??= new Set();
+    this.recordings.add(recording);
+    const losses = this.losses;
+    try {
+      const outcome = await recover(since, this.context.read('join'), this.context.maxRecovery);
+      if (!this.members.has(member)) return undefined;
+      if (this.state !== 'live' || this.losses !== losses) return 'again';
+      const last = this.last as Position;
+      if (outcome.top.ep !== last.ep) {
+        // This hub has not seen the epoch change yet: repair first, so that the member and the
+        // stream agree on where the new epoch starts.
+        void this.sync();
+        return 'again';
+      }
+      const liveOnly = recording.filter((publication) => !publication.position);
+      const from = outcome.recovered ? since : outcome.from;
+      const replayable = outcome.recovered || outcome.replay.length > 0;
+      const replay = replayable ? missed(from, last, outcome.replay, recording) : [];
+      if (replay === undefined) return 'again';
+      this.context.observer.recovery(outcome.recovered, outcome.recovered ? undefined : outcome.reason);
+      if (outcome.recovered) return this.enter(member, [...replay, ...liveOnly], { rec: true });
+      return this.enter(member, [...replay, ...liveOnly], {
+        rec: false,
+        why: outcome.reason,
+        ...(replayable ? { from } : {}),
+      });
+    } finally {
+      this.recordings.delete(recording);
+      if (this.recordings.size === 0) this.recordings = undefined;
+    }
+  }
+}
+
+/**
+ * The publications after `from` up to `last`, from history and the recording together, each
+ * once and in order; undefined when they do not make a whole run (the join decides again).
+ */
+function missed(
+  from: Position,
+  last: Position,
+  history: readonly PositionedPublication[],
+  recording: readonly Publication[],
+): PositionedPublication[] | undefined {
+  if (from.ep !== last.ep) return undefined;
+  const byOffset = new Map<number, PositionedPublication>();
+  for (const publication of [...history, ...recording]) {
+    const position = publication.position;
+    if (position && position.ep === last.ep && position.off > from.off && position.off <= last.off)
+      byOffset.set(position.off, publication as PositionedPublication);
+  }
+  if (byOffset.size !== last.off - from.off) return undefined;
+  return [...byOffset.values()].sort((a, b) => a.position.off - b.position.off);
+}
