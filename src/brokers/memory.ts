@@ -9,15 +9,19 @@ import type {
   ReadQuery,
 } from './broker.js';
 import { newEpoch } from './epoch.js';
+import { HistoryRing } from './history-ring.js';
 
+/**
+ * What the broker knows of a channel. A channel only read (subscribed, never published to)
+ * holds just its epoch and offset: its history and idempotency map come with its first
+ * publication (about 330 B a channel saved on a hub whose channels are mostly quiet).
+ */
 interface ChannelState {
   readonly epoch: string;
   offset: number;
-  /** Retained publications, oldest first, with their expiry times in a parallel array. */
-  readonly history: PositionedPublication[];
-  readonly expiries: number[];
+  history: HistoryRing | undefined;
   /** Last idempotency sequence seen per source. */
-  readonly sequences: Map<string, number>;
+  sequences: Map<string, number> | undefined;
 }
 
 export interface MemoryBrokerOptions {
@@ -64,8 +68,9 @@ export class MemoryBroker implements Broker {
     const state = this.stateOf(channel);
     const { idempotency } = extras;
     if (idempotency) {
-      const seen = state.sequences.get(idempotency.source) ?? -1;
+      const seen = state.sequences?.get(idempotency.source) ?? -1;
       if (idempotency.sequence <= seen) return { ep: state.epoch, off: state.offset };
+      state.sequences ??= new Map();
       state.sequences.set(idempotency.source, idempotency.sequence);
     }
     state.offset += 1;
@@ -77,13 +82,9 @@ export class MemoryBroker implements Broker {
       ...(extras.trace ? { trace: extras.trace } : {}),
     };
     if (history.size > 0) {
-      state.history.push(publication);
-      state.expiries.push(Date.now() + history.ttlMs);
-      while (state.history.length > history.size) {
-        state.history.shift();
-        state.expiries.shift();
-      }
-    }
+      state.history ??= new HistoryRing();
+      state.history.push(publication, Date.now() + history.ttlMs, history.size);
+    } else state.history?.clear();
     if (this.interest.has(channel)) this.handler?.onPublication(publication);
     return publication.position;
   }
@@ -91,13 +92,8 @@ export class MemoryBroker implements Broker {
   async read(channel: string, query: ReadQuery): Promise<ChannelRead> {
     const state = this.stateOf(channel);
     const top = { ep: state.epoch, off: state.offset };
-    if (query.limit === 0 || state.history.length === 0) return { top, publications: [] };
-    const now = Date.now();
-    const firstLive = state.expiries.findIndex((expiry) => expiry > now);
-    if (firstLive === -1) return { top, publications: [] };
-    const oldest = (state.history[firstLive] as PositionedPublication).position.off;
-    const from = firstLive + Math.max(0, query.after + 1 - oldest);
-    return { top, publications: state.history.slice(from, from + query.limit) };
+    if (query.limit === 0 || !state.history) return { top, publications: [] };
+    return { top, publications: state.history.after(query.after, query.limit, Date.now()) };
   }
 
   async close(): Promise<void> {
@@ -110,7 +106,7 @@ export class MemoryBroker implements Broker {
   private stateOf(channel: string): ChannelState {
     let state = this.channels.get(channel);
     if (!state) {
-      state = { epoch: newEpoch(), offset: 0, history: [], expiries: [], sequences: new Map() };
+      state = { epoch: newEpoch(), offset: 0, history: undefined, sequences: undefined };
       this.channels.set(channel, state);
     }
     return state;
@@ -121,7 +117,7 @@ export class MemoryBroker implements Broker {
     const now = Date.now();
     for (const [channel, state] of this.channels) {
       if (this.interest.has(channel)) continue;
-      const newestExpiry = state.expiries[state.expiries.length - 1];
+      const newestExpiry = state.history?.newestExpiry;
       if (newestExpiry === undefined || newestExpiry <= now) this.channels.delete(channel);
     }
   }
