@@ -25,13 +25,13 @@ export interface StreamObserver {
   recovery(recovered: boolean, reason: string | undefined): void;
 }
 
-/** What a stream needs of the node's registry (src/streams/streams.ts). */
+/** What a stream needs of the node's registry (src/streams/streams.ts): one object for every stream. */
 export interface StreamContext {
   readonly queue: FrameQueue;
   readonly observer: StreamObserver;
   /** Publications one join or one repair may read; more missing than that is not recovered. */
   readonly maxRecovery: number;
-  read(purpose: ReadPurpose): Reader;
+  reader(channel: string, purpose: ReadPurpose): Reader;
   /** The broker's delivery generation: bumped whenever delivery to this node was interrupted. */
   generation(): number;
   /** The last member left: the registry forgets the stream and the broker subscription. */
@@ -66,13 +66,21 @@ type State = 'starting' | 'live' | 'syncing' | 'closed';
  * Work is per publication and per channel; nothing here runs per member except a join.
  */
 export class ChannelStream {
-  readonly topics: Readonly<Record<WireFormat, string>>;
   /** Publications fanned out here since the stream started (the admin view's rates). */
   published = 0;
   /** The delivery generation the last repair started in (streams.ts compares it after an outage). */
   syncedGeneration = 0;
-  private readonly members = new Set<StreamMember>();
-  private readonly counts: Record<WireFormat, number> = { msgpack: 0, json: 0 };
+  /**
+   * Members per wire format. The members themselves are not kept: each session holds the channels
+   * it joined and leaves each once (src/session/session.ts), which saves a set entry per
+   * subscription; only joins in progress are kept, so that one that lost its member stops.
+   */
+  private msgpackMembers = 0;
+  private jsonMembers = 0;
+  private joining: Set<StreamMember> | undefined;
+  /** Transport topic names, made with the first member of each format and shared by all. */
+  private msgpackTopic: string | undefined;
+  private jsonTopic: string | undefined;
   private state: State = 'starting';
   private last: Position | undefined;
   /** Arrivals held while starting or repairing, in arrival order. */
@@ -90,12 +98,10 @@ export class ChannelStream {
   constructor(
     readonly channel: string,
     private readonly context: StreamContext,
-  ) {
-    this.topics = { msgpack: topicOf('msgpack', channel), json: topicOf('json', channel) };
-  }
+  ) {}
 
   get size(): number {
-    return this.members.size;
+    return this.msgpackMembers + this.jsonMembers;
   }
 
   /** The last position delivered here; undefined until the stream started. */
@@ -108,7 +114,7 @@ export class ChannelStream {
     this.syncedGeneration = this.context.generation();
     this.started = (async () => {
       await subscribed;
-      const { top } = await this.context.read('start')({ after: 0, limit: 0 });
+      const { top } = await this.context.reader(this.channel, 'start')({ after: 0, limit: 0 });
       if (this.state === 'closed') return;
       this.last = top;
       this.state = 'live';
@@ -124,12 +130,13 @@ export class ChannelStream {
    * Resolves with undefined when the member left meanwhile.
    */
   async join(member: StreamMember, since: Position | undefined): Promise<SubscribeResult | undefined> {
-    this.members.add(member);
-    this.counts[member.format] += 1;
+    this.count(member.format, +1);
+    this.joining ??= new Set();
+    this.joining.add(member);
     try {
       for (let attempt = 0; attempt < MAX_JOIN_ATTEMPTS; attempt++) {
         await within(this.settled(), JOIN_WAIT_MS, () => notAvailable('broker'));
-        if (!this.members.has(member)) return undefined;
+        if (!this.joining.has(member)) return undefined;
         const result = since
           ? await within(this.resume(member, since), JOIN_WAIT_MS, () => notAvailable('broker'))
           : this.enter(member, []);
@@ -138,22 +145,27 @@ export class ChannelStream {
       throw notAvailable(`channel ${this.channel}`);
     } catch (error) {
       // A member that left meanwhile has no one to answer; otherwise it leaves with its refusal.
-      if (!this.leave(member)) return undefined;
+      if (!this.joining?.has(member)) return undefined;
+      this.leave(member);
       throw error;
+    } finally {
+      this.joining?.delete(member);
+      if (this.joining?.size === 0) this.joining = undefined;
     }
   }
 
-  /** Removes `member` (idempotent); the stream ends with its last member. */
-  leave(member: StreamMember): boolean {
-    if (!this.members.delete(member)) return false;
-    this.counts[member.format] -= 1;
-    member.unsubscribe(this.topics[member.format]);
-    if (this.members.size === 0) {
-      this.state = 'closed';
-      this.held = [];
-      this.context.release(this);
-    }
-    return true;
+  /**
+   * Removes a member that joined (or is joining) — once: the caller keeps track of what it
+   * joined. The stream ends with its last member.
+   */
+  leave(member: StreamMember): void {
+    this.joining?.delete(member);
+    this.count(member.format, -1);
+    member.unsubscribe(this.topic(member.format));
+    if (this.size > 0) return;
+    this.state = 'closed';
+    this.held = [];
+    this.context.release(this);
   }
 
   /** A publication from the broker. */
@@ -178,7 +190,7 @@ export class ChannelStream {
   async check(): Promise<void> {
     if (this.state !== 'live') return;
     const last = this.last as Position;
-    const { top } = await this.context.read('check')({ after: last.off, limit: 0 });
+    const { top } = await this.context.reader(this.channel, 'check')({ after: last.off, limit: 0 });
     if (this.state !== 'live' || this.last !== last) return;
     const lagging = this.behind !== undefined && last.off < this.behind;
     this.behind = top.ep === last.ep && top.off > last.off ? top.off : undefined;
@@ -247,7 +259,7 @@ export class ChannelStream {
 
   private async repair(): Promise<void> {
     const from = this.last as Position;
-    const outcome = await recover(from, this.context.read('repair'), this.context.maxRecovery);
+    const outcome = await recover(from, this.context.reader(this.channel, 'repair'), this.context.maxRecovery);
     if (this.state !== 'syncing') return;
     if (!outcome.recovered) {
       this.lose(outcome.from, outcome.reason);
@@ -293,6 +305,20 @@ export class ChannelStream {
     if (this.order(publication) === 'next') this.emit(publication);
   }
 
+  private count(format: WireFormat, delta: number): void {
+    if (format === 'msgpack') this.msgpackMembers += delta;
+    else this.jsonMembers += delta;
+  }
+
+  private members(format: WireFormat): number {
+    return format === 'msgpack' ? this.msgpackMembers : this.jsonMembers;
+  }
+
+  private topic(format: WireFormat): string {
+    if (format === 'msgpack') return (this.msgpackTopic ??= topicOf('msgpack', this.channel));
+    return (this.jsonTopic ??= topicOf('json', this.channel));
+  }
+
   /** Fans a publication out to the members: one encoding per wire format in use. */
   private emit(publication: Publication): void {
     if (publication.position) this.last = publication.position;
@@ -300,13 +326,13 @@ export class ChannelStream {
     if (this.recordings) for (const recording of this.recordings) recording.push(publication);
     let bytes = 0;
     for (const format of FORMATS) {
-      const count = this.counts[format];
+      const count = this.members(format);
       if (count === 0) continue;
       const frame = encodePush(format, publication);
-      this.context.queue.push(this.topics[format], frame, format === 'msgpack');
+      this.context.queue.push(this.topic(format), frame, format === 'msgpack');
       bytes += frame.byteLength * count;
     }
-    this.context.observer.delivered(this.counts.msgpack + this.counts.json, bytes, publication);
+    this.context.observer.delivered(this.size, bytes, publication);
   }
 
   /** Tells every member, once, that the publications up to `from` are lost; the stream continues after it. */
@@ -315,8 +341,8 @@ export class ChannelStream {
     this.losses += 1;
     const push: LostPush = { t: 'lost', ch: this.channel, ep: from.ep, off: from.off, why };
     for (const format of FORMATS) {
-      if (this.counts[format] === 0) continue;
-      this.context.queue.push(this.topics[format], encodeFrame(format, push), format === 'msgpack');
+      if (this.members(format) === 0) continue;
+      this.context.queue.push(this.topic(format), encodeFrame(format, push), format === 'msgpack');
     }
   }
 
@@ -329,7 +355,7 @@ export class ChannelStream {
     for (const publication of replay) member.send(encodePush(member.format, publication));
     // Frames still queued for the topic were sent above or precede the reply's position.
     this.context.queue.flush();
-    member.subscribe(this.topics[member.format]);
+    member.subscribe(this.topic(member.format));
     const at = result?.from ?? (this.last as Position);
     const reply: SubscribeResult = { ep: at.ep, off: at.off };
     if (result?.rec !== undefined) reply.rec = result.rec;
@@ -344,8 +370,8 @@ export class ChannelStream {
     this.recordings.add(recording);
     const losses = this.losses;
     try {
-      const outcome = await recover(since, this.context.read('join'), this.context.maxRecovery);
-      if (!this.members.has(member)) return undefined;
+      const outcome = await recover(since, this.context.reader(this.channel, 'join'), this.context.maxRecovery);
+      if (!this.joining?.has(member)) return undefined;
       if (this.state !== 'live' || this.losses !== losses) return 'again';
       const last = this.last as Position;
       if (outcome.top.ep !== last.ep) {

@@ -39,6 +39,8 @@ export class Streams implements BrokerEventHandler {
   private readonly streams = new Map<string, ChannelStream>();
   private readonly interest: Interest;
   private readonly queue = new FrameQueue();
+  /** One context for every stream: per-channel closures would cost every channel a few hundred bytes. */
+  private readonly context: StreamContext;
   /** Bumped whenever the broker's delivery to this node was interrupted. */
   private generation = 0;
   private checker: NodeJS.Timeout | undefined;
@@ -51,6 +53,23 @@ export class Streams implements BrokerEventHandler {
     private readonly observer: StreamObserver,
   ) {
     this.interest = new Interest(broker, (channel) => this.streams.has(channel));
+    this.context = {
+      queue: this.queue,
+      observer,
+      maxRecovery: options.maxRecovery,
+      reader: (channel: string, purpose: ReadPurpose): Reader => {
+        return (query) => {
+          observer.read(purpose, query.limit > 0);
+          return broker.read(channel, query);
+        };
+      },
+      generation: () => this.generation,
+      release: (stream) => {
+        if (this.streams.get(stream.channel) !== stream) return;
+        this.streams.delete(stream.channel);
+        this.interest.release(stream.channel);
+      },
+    };
   }
 
   attach(publisher: TopicPublisher): void {
@@ -77,16 +96,16 @@ export class Streams implements BrokerEventHandler {
     if (!stream) {
       if (this.streams.size >= this.options.maxChannels)
         return Promise.reject(limitExceeded('channels per node', this.options.maxChannels));
-      stream = new ChannelStream(channel, this.contextOf(channel));
+      stream = new ChannelStream(channel, this.context);
       this.streams.set(channel, stream);
       stream.start(this.interest.want(channel));
     }
     return stream.join(member, since);
   }
 
-  /** Removes `member` from `channel`; false when it was not a member. */
-  leave(channel: string, member: StreamMember): boolean {
-    return this.streams.get(channel)?.leave(member) ?? false;
+  /** Removes `member` from `channel`, which it joined: the caller leaves each channel once. */
+  leave(channel: string, member: StreamMember): void {
+    this.streams.get(channel)?.leave(member);
   }
 
   onPublication(publication: Publication): void {
@@ -135,26 +154,5 @@ export class Streams implements BrokerEventHandler {
         ?.check()
         .catch(() => undefined);
     }
-  }
-
-  private contextOf(channel: string): StreamContext {
-    const { broker } = this;
-    return {
-      queue: this.queue,
-      observer: this.observer,
-      maxRecovery: this.options.maxRecovery,
-      read: (purpose: ReadPurpose): Reader => {
-        return (query) => {
-          this.observer.read(purpose, query.limit > 0);
-          return broker.read(channel, query);
-        };
-      },
-      generation: () => this.generation,
-      release: (stream) => {
-        if (this.streams.get(channel) !== stream) return;
-        this.streams.delete(channel);
-        this.interest.release(channel);
-      },
-    };
   }
 }
