@@ -39,7 +39,7 @@ export function connect(url: string, options: ConnectOptions = {}): Client {
     const { token, backoff, requestTimeoutMs } = clientOptions;
     const link = portLink({
       openPort: () => {
-        const worker = new SharedWorker(script, { name: WORKER_NAME });
+        const worker = new SharedWorker(script, { name: WORKER_NAME, type: 'module' });
         // Only a script that fails to load or run gets here; the tab keeps trying to join.
         worker.onerror = () => console.error(`switchboard: the SharedWorker ${script} failed`);
         return worker.port;
