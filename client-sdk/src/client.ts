@@ -1,66 +1,43 @@
-import {
-  type ClientFrame,
-  ConnectResult,
-  EmptyResult,
-  ErrorCode,
-  type PublicationPush,
-  PublishResult,
-  RefreshResult,
-  type ServerFrame,
-  SubscribeResult,
-  shouldReconnect,
-  type UnsubscribedPush,
-  type WireFormat,
-} from '@switchboard/protocol';
+import { ErrorCode, type Position, type PublishResult, shouldReconnect } from '@switchboard/protocol';
 import { Backoff } from './backoff.js';
-import { Channel } from './channels.js';
+import { Channel } from './channel.js';
+import { defaultLink } from './default-link.js';
 import { Emitter } from './emitter.js';
 import { ClientErrorCode, messageOf, SwitchboardError } from './errors.js';
-import { type Outgoing, type RequestBody, Requests } from './requests.js';
+import type { Dial, Link, LinkFrame } from './link.js';
+import { type Outgoing, type RequestBody, Requests, type Results } from './requests.js';
 import { Subscription } from './subscription.js';
-import { Transport } from './transport.js';
-import type {
-  ClientEvents,
-  ClientOptions,
-  ClientState,
-  Position,
-  SubscribeOptions,
-  UnsubscribedEvent,
-  WebSocketConstructor,
-} from './types.js';
+import type { ClientEvents, ClientOptions, ClientState, SubscribeOptions, UnsubscribedEvent } from './types.js';
+import { Upkeep } from './upkeep.js';
 
-/** One socket and what is known about it. */
-interface Link {
-  readonly transport: Transport;
+/** The current link and what is known about it. */
+interface Current {
+  readonly link: Link;
   /** Whether the connect handshake succeeded. */
   connected: boolean;
-  /** Milliseconds of inbound silence after which the client pings (from the connect result). */
-  pingMs: number;
-  lastInbound: number;
-  liveness: ReturnType<typeof setTimeout> | undefined;
-  /** Renews the token before the hub's `exp`. */
-  refresh: ReturnType<typeof setTimeout> | undefined;
+  readonly upkeep: Upkeep;
 }
 
-/** Sent when the client drops a socket because a reply did not come (IANA-registered "Timeout"). */
+/** Sent when the client drops a link because a reply did not come (IANA-registered "Timeout"). */
 const TIMEOUT_CLOSE = 3008;
 const NORMAL_CLOSE = 1000;
 
 /**
- * One WebSocket to a hub, shared by any number of subscriptions: connects, authenticates,
+ * One connection to a hub, shared by any number of subscriptions: connects, authenticates,
  * (re)subscribes every channel with handles, matches replies to requests, keeps the connection
- * alive and reconnects with backoff until closed for good.
+ * alive and reconnects with backoff until closed for good. The connection is a link (link.ts):
+ * a WebSocket to the hub by default, or a MessagePort to the SharedWorker that holds one for
+ * every tab; channels, handles and recovery are this same code over either.
  */
 export class Client extends Emitter<ClientEvents> {
-  private readonly WebSocket: WebSocketConstructor;
-  private readonly format: WireFormat;
+  private readonly dial: Dial;
   private readonly options: ClientOptions;
   private readonly requests: Requests;
   private readonly backoff: Backoff;
   private readonly backoffOptions: { readonly initialMs: number; readonly maxMs: number };
   private readonly channels = new Map<string, Channel>();
   private current: ClientState = 'idle';
-  private link: Link | undefined;
+  private active: Current | undefined;
   /** Bumped whenever a connection attempt is abandoned, so that its late steps do nothing. */
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -70,16 +47,7 @@ export class Client extends Emitter<ClientEvents> {
     options: ClientOptions = {},
   ) {
     super();
-    const WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!WebSocket) {
-      throw new SwitchboardError(
-        ClientErrorCode.NO_WEBSOCKET,
-        'no WebSocket implementation: pass one as the WebSocket option (in Node 20, the `ws` package)',
-        false,
-      );
-    }
-    this.WebSocket = WebSocket;
-    this.format = options.format ?? 'msgpack';
+    this.dial = options.link ?? defaultLink(options);
     this.options = options;
     this.requests = new Requests(options.requestTimeoutMs ?? 10_000);
     this.backoffOptions = { initialMs: options.backoff?.initialMs ?? 200, maxMs: options.backoff?.maxMs ?? 10_000 };
@@ -97,20 +65,24 @@ export class Client extends Emitter<ClientEvents> {
     void this.open();
   }
 
-  /** A new handle on `channel`; its channel is subscribed on the wire once, however many handles it has. */
+  /**
+   * A new handle on `channel`; its channel is subscribed on the wire once, however many handles
+   * it has. With `since`, this handle resumes after that position even when the channel is
+   * already live for others: what it missed is replayed to it alone.
+   */
   subscribe(channel: string, options: SubscribeOptions = {}): Subscription {
     if (this.current === 'closed') throw closedError('the client is closed');
     const handle = new Subscription(channel, (released) => this.release(released));
     let entry = this.channels.get(channel);
-    if (entry) {
-      entry.handles.add(handle);
-      if (entry.live) this.joinLive(entry, handle);
-    } else {
-      entry = new Channel(channel, options.since, options.token);
-      entry.handles.add(handle);
+    if (!entry) {
+      entry = new Channel(
+        channel,
+        (target, since, replace) => this.subscribeOnWire(target, since, replace),
+        options.token,
+      );
       this.channels.set(channel, entry);
-      if (this.link?.connected) this.subscribeOnWire(this.link, entry);
     }
+    entry.join(handle, options.since);
     this.connect();
     return handle;
   }
@@ -121,9 +93,8 @@ export class Client extends Emitter<ClientEvents> {
    */
   publish(channel: string, data: unknown): Promise<PublishResult> {
     if (this.current === 'closed') return Promise.reject(closedError('the client is closed'));
-    // The hub validates the data; the type is left open for callers holding parsed JSON.
-    const { request, result } = this.requests.create({ t: 'pub', ch: channel, d: data } as RequestBody, PublishResult);
-    if (this.link?.connected) this.send(this.link, request);
+    const { request, result } = this.requests.ask({ t: 'pub', ch: channel, d: data });
+    if (this.active?.connected) this.send(this.active, request);
     else this.connect();
     return result;
   }
@@ -133,7 +104,7 @@ export class Client extends Emitter<ClientEvents> {
     return this.channels.get(channel)?.last;
   }
 
-  /** Closes for good: the socket closes, pending requests fail, handles end, nothing reconnects. */
+  /** Closes for good: the link closes, pending requests fail, handles end, nothing reconnects. */
   close(): void {
     this.terminate(closedError('the client was closed'));
   }
@@ -153,31 +124,33 @@ export class Client extends Emitter<ClientEvents> {
       return;
     }
     if (attempt !== this.attempt) return;
-    let transport: Transport;
+    let active: Current | undefined;
+    let link: Link;
     try {
-      transport = new Transport(this.WebSocket, this.url, this.format, {
-        open: () => this.handshake(link, token),
-        frame: (frame) => this.receive(link, frame),
-        badFrame: (error) => this.emit('error', error),
-        close: (code, reason) => this.lost(link, code, reason),
+      link = await this.dial(this.url, {
+        open: () => active && this.handshake(active, token),
+        frame: (frame) => active && this.receive(active, frame),
+        problem: (error) => this.emit('error', error),
+        close: (code, reason, retryMs) => active && this.lost(active, code, reason, retryMs),
       });
     } catch (error) {
-      // The WebSocket constructor throws for a URL it cannot use; retrying would not help.
-      this.terminate(closedError(`cannot open a WebSocket to ${this.url}: ${messageOf(error)}`), true);
+      if (attempt !== this.attempt) return;
+      if (error instanceof SwitchboardError && !error.temporary) this.terminate(error, true);
+      else {
+        this.emit('error', new SwitchboardError(ClientErrorCode.DISCONNECTED, messageOf(error), true));
+        this.retry(this.backoff.next());
+      }
       return;
     }
-    const link: Link = {
-      transport,
-      connected: false,
-      pingMs: 0,
-      lastInbound: 0,
-      liveness: undefined,
-      refresh: undefined,
-    };
-    this.link = link;
+    if (attempt !== this.attempt) {
+      link.close(NORMAL_CLOSE, 'client closed');
+      return;
+    }
+    active = { link, connected: false, upkeep: new Upkeep() };
+    this.active = active;
   }
 
-  private handshake(link: Link, token: string | undefined): void {
+  private handshake(active: Current, token: string | undefined): void {
     const { name, version } = this.options;
     const body: RequestBody = {
       t: 'connect',
@@ -185,43 +158,62 @@ export class Client extends Emitter<ClientEvents> {
       ...(name === undefined ? {} : { name }),
       ...(version === undefined ? {} : { version }),
     };
-    const { request, result } = this.requests.create(body, ConnectResult);
-    this.send(link, request);
-    result.then(
-      (connectResult) => this.connected(link, connectResult),
-      (error: SwitchboardError) => {
-        if (this.link !== link) return;
+    const request = this.requests.create(body, {
+      ok: (result) => this.connected(active, result),
+      fail: (error) => {
+        if (this.active !== active) return;
         // An expired token is worth another try only when the next connect asks for a fresh one.
         const retryable =
           error.temporary || (error.code === ErrorCode.TOKEN_EXPIRED && typeof this.options.token === 'function');
-        if (!retryable) {
-          this.terminate(error, true, { code: error.code, reason: error.message });
-        } else if (error.code === ClientErrorCode.TIMEOUT) {
-          this.drop(TIMEOUT_CLOSE, error.message);
-        } else {
+        if (!retryable) this.terminate(error, true, { code: error.code, reason: error.message });
+        else if (error.code === ClientErrorCode.TIMEOUT) this.drop(TIMEOUT_CLOSE, error.message);
+        else {
           this.emit('error', error);
           this.drop(NORMAL_CLOSE, error.message);
         }
       },
-    );
+    });
+    this.send(active, request);
   }
 
-  private connected(link: Link, result: ConnectResult): void {
-    if (this.link !== link) return;
-    link.connected = true;
-    link.pingMs = result.ping * 1000;
-    link.transport.maxFrame = result.maxFrame;
+  private connected(active: Current, result: Results['connect']): void {
+    if (this.active !== active) return;
+    active.connected = true;
+    active.link.limit(result.maxFrame);
     this.backoff.reset();
-    for (const entry of this.channels.values()) this.subscribeOnWire(link, entry);
-    for (const request of this.requests.waiting()) this.send(link, request);
-    this.watchLiveness(link);
-    this.scheduleRefresh(link, result.exp);
+    for (const entry of this.channels.values()) entry.connected();
+    for (const request of this.requests.waiting()) this.send(active, request);
+    active.upkeep.start(result, {
+      ping: () => {
+        const request = this.requests.create(
+          { t: 'ping' },
+          {
+            ok: () => {},
+            fail: (error) => {
+              if (this.active === active && error.code === ClientErrorCode.TIMEOUT)
+                this.drop(TIMEOUT_CLOSE, 'no reply to ping');
+            },
+          },
+        );
+        this.send(active, request);
+      },
+      token: typeof this.options.token === 'function' ? this.options.token : undefined,
+      refresh: (token, next) => {
+        if (this.active !== active) return;
+        const request = this.requests.create(
+          { t: 'refresh', token },
+          { ok: (refreshed) => next(refreshed.exp), fail: (error) => this.emit('error', error) },
+        );
+        this.send(active, request);
+      },
+      error: (error) => this.emit('error', error),
+    });
     this.setState('connected');
-    if (this.link === link) this.emit('connected', result);
+    if (this.active === active) this.emit('connected', result);
   }
 
-  private receive(link: Link, frame: ServerFrame): void {
-    link.lastInbound = Date.now();
+  private receive(active: Current, frame: LinkFrame): void {
+    active.upkeep.heard();
     switch (frame.t) {
       case 'ok':
         this.requests.settle(frame);
@@ -232,11 +224,18 @@ export class Client extends Emitter<ClientEvents> {
         else this.requests.settle(frame);
         break;
       case 'msg':
-        this.publication(frame);
+        this.channels.get(frame.ch)?.push(frame);
         break;
-      case 'unsubd':
-        this.unsubscribedByHub(frame);
+      case 'lost':
+        this.channels.get(frame.ch)?.lost(frame);
         break;
+      case 'unsubd': {
+        const entry = this.channels.get(frame.ch);
+        if (!entry) return;
+        this.channels.delete(frame.ch);
+        entry.end(new SwitchboardError(frame.code, frame.msg, false), { code: frame.code, reason: frame.msg });
+        break;
+      }
       case 'drain':
         // The hub spreads its clients' `after` itself, so no backoff on top.
         this.unlink(NORMAL_CLOSE, 'drain');
@@ -246,64 +245,37 @@ export class Client extends Emitter<ClientEvents> {
     }
   }
 
-  private publication(push: PublicationPush): void {
-    const entry = this.channels.get(push.ch);
-    if (!entry) return;
-    if (entry.breaksContinuity(push) && this.link?.connected) this.resume(this.link, entry);
-    entry.push(push);
-  }
-
-  /**
-   * Resubscribes from the last position seen after a push that does not follow it (publications
-   * were lost on the way, or the channel's history was lost and its epoch changed): the hub then
-   * replays what is missing, or the subscription reports `recovered: false`.
-   */
-  private resume(link: Link, entry: Channel): void {
-    this.unsubscribeOnWire(link, entry.name);
-    this.subscribeOnWire(link, entry);
-  }
-
-  private unsubscribedByHub(push: UnsubscribedPush): void {
-    const entry = this.channels.get(push.ch);
-    if (!entry) return;
-    this.channels.delete(push.ch);
-    entry.end(new SwitchboardError(push.code, push.msg, false), { code: push.code, reason: push.msg });
-  }
-
-  private subscribeOnWire(link: Link, entry: Channel): void {
-    const since = entry.last;
-    const body: RequestBody = {
-      t: 'sub',
-      ch: entry.name,
-      ...(since ? { since } : {}),
-      ...(entry.token ? { token: entry.token } : {}),
-    };
-    const { request, result } = this.requests.create(body, SubscribeResult);
-    const { id } = this.send(link, request);
-    entry.subscribing(id);
-    const current = () => this.channels.get(entry.name) === entry && entry.pendingId === id;
-    result.then(
-      (subscribeResult) => {
-        if (current()) entry.subscribed(subscribeResult);
+  /** The channel's `sub`, after an `unsub` when it replaces the current wire subscription. */
+  private subscribeOnWire(entry: Channel, since: Position | undefined, replace: boolean): number {
+    const active = this.active;
+    if (!active?.connected) return 0;
+    if (replace) this.unsubscribeOnWire(active, entry.name);
+    const current = () => this.channels.get(entry.name) === entry;
+    const request = this.requests.create(
+      {
+        t: 'sub',
+        ch: entry.name,
+        ...(since ? { since } : {}),
+        ...(entry.token ? { token: entry.token } : {}),
       },
-      (error: SwitchboardError) => {
-        if (current()) this.subscribeFailed(link, entry, error);
+      {
+        ok: (result) => current() && entry.replied(request.id, result),
+        fail: (error) => current() && entry.refused(request.id) && this.subscribeFailed(active, entry, error),
       },
     );
+    return this.send(active, request).id;
   }
 
-  private subscribeFailed(link: Link, entry: Channel, error: SwitchboardError): void {
-    entry.unsubscribed();
+  private subscribeFailed(active: Current, entry: Channel, error: SwitchboardError): void {
     if (error.code === ClientErrorCode.TIMEOUT) {
-      // The hub may still subscribe us; only a new socket makes the state known again.
-      this.drop(TIMEOUT_CLOSE, error.message);
+      // The hub may still subscribe us; only a new link makes the state known again.
+      if (this.active === active) this.drop(TIMEOUT_CLOSE, error.message);
+    } else if (error.code === ClientErrorCode.DISCONNECTED) {
+      // The link is gone; the channel subscribes again on the next one.
     } else if (error.temporary) {
       entry.failed(error);
       entry.retries ??= new Backoff(this.backoffOptions.initialMs, this.backoffOptions.maxMs);
-      entry.retryTimer = setTimeout(() => {
-        entry.retryTimer = undefined;
-        if (this.channels.get(entry.name) === entry && this.link === link) this.subscribeOnWire(link, entry);
-      }, entry.retries.next());
+      entry.retryTimer = setTimeout(() => this.active === active && entry.retry(), entry.retries.next());
     } else {
       this.channels.delete(entry.name);
       entry.failed(error);
@@ -311,141 +283,78 @@ export class Client extends Emitter<ClientEvents> {
     }
   }
 
-  /** A handle joining a channel that is already subscribed learns so once its caller can listen. */
-  private joinLive(entry: Channel, handle: Subscription): void {
-    queueMicrotask(() => {
-      const position = entry.last;
-      if (entry.live && position && entry.handles.has(handle)) handle.subscribed({ position });
-    });
-  }
-
   private release(handle: Subscription): void {
     const entry = this.channels.get(handle.channel);
-    if (!entry?.handles.delete(handle) || entry.handles.size > 0) return;
+    if (!entry?.has(handle) || !entry.leave(handle)) return;
     this.channels.delete(entry.name);
-    const onWire = entry.live || entry.pendingId !== 0;
-    entry.unsubscribed();
+    const onWire = entry.onWire;
+    entry.forget();
     // The hub handles sub and unsub in arrival order, so an unsub sent while the sub is still in
     // flight leaves the channel unsubscribed; the sub's late reply is then ignored as stale.
-    if (onWire && this.link?.connected) this.unsubscribeOnWire(this.link, entry.name);
+    if (onWire && this.active?.connected) this.unsubscribeOnWire(this.active, entry.name);
   }
 
-  private unsubscribeOnWire(link: Link, channel: string): void {
-    const { request, result } = this.requests.create({ t: 'unsub', ch: channel }, EmptyResult);
-    this.send(link, request);
-    result.catch((error: SwitchboardError) => {
-      if (this.link !== link) return;
-      if (error.code === ClientErrorCode.TIMEOUT) this.drop(TIMEOUT_CLOSE, error.message);
-      else this.emit('error', error);
-    });
-  }
-
-  /**
-   * Sends a fresh token (from the `token` function) well before the credentials expire at `exp`,
-   * so the hub does not close the connection with 4004; each refresh reply names the next `exp`.
-   */
-  private scheduleRefresh(link: Link, exp: number | undefined): void {
-    const tokenOf = this.options.token;
-    if (exp === undefined || typeof tokenOf !== 'function') return;
-    const remaining = exp - Date.now();
-    link.refresh = setTimeout(
-      async () => {
-        if (this.link !== link) return;
-        let token: string;
-        try {
-          token = await tokenOf();
-        } catch (error) {
-          this.emit(
-            'error',
-            new SwitchboardError(ClientErrorCode.TOKEN, `could not refresh the token: ${messageOf(error)}`, true),
-          );
-          return;
-        }
-        if (this.link !== link) return;
-        const { request, result } = this.requests.create({ t: 'refresh', token }, RefreshResult);
-        this.send(link, request);
-        result.then(
-          (refreshed) => this.scheduleRefresh(link, refreshed.exp),
-          (error: SwitchboardError) => this.emit('error', error),
-        );
+  private unsubscribeOnWire(active: Current, channel: string): void {
+    const request = this.requests.create(
+      { t: 'unsub', ch: channel },
+      {
+        ok: () => {},
+        fail: (error) => {
+          if (this.active !== active) return;
+          if (error.code === ClientErrorCode.TIMEOUT) this.drop(TIMEOUT_CLOSE, error.message);
+          else if (error.code !== ClientErrorCode.DISCONNECTED) this.emit('error', error);
+        },
       },
-      Math.max(0, remaining - Math.min(60_000, remaining / 5)),
     );
+    this.send(active, request);
   }
 
   /**
-   * Pings after `pingMs` without inbound traffic. A connection silently lost (by an L4 balancer,
-   * say) shows no error, only silence, so an unanswered ping is what reveals it.
+   * A request the link cannot send fails a moment later, once the caller has noted its id (a
+   * channel ignores the failure of a `sub` it does not know to be its own).
    */
-  private watchLiveness(link: Link): void {
-    link.lastInbound = Date.now();
-    const check = () => {
-      const idle = Date.now() - link.lastInbound;
-      if (idle < link.pingMs) {
-        link.liveness = setTimeout(check, link.pingMs - idle);
-        return;
-      }
-      const { request, result } = this.requests.create({ t: 'ping' }, EmptyResult);
-      this.send(link, request);
-      result.catch((error: SwitchboardError) => {
-        if (this.link === link && error.code === ClientErrorCode.TIMEOUT) this.drop(TIMEOUT_CLOSE, 'no reply to ping');
-      });
-      link.liveness = setTimeout(check, link.pingMs);
-    };
-    link.liveness = setTimeout(check, link.pingMs);
-  }
-
-  private send(link: Link, request: Outgoing): ClientFrame {
+  private send(active: Current, request: Outgoing): { id: number } {
     const frame = this.requests.issue(request);
-    if (!link.transport.send(frame)) {
-      const limit = link.transport.maxFrame;
-      this.requests.refuse(
-        request,
-        new SwitchboardError(
-          ClientErrorCode.FRAME_TOO_LARGE,
-          `${frame.t} frame over the hub's ${limit} byte limit`,
-          false,
-        ),
-      );
-    }
+    const refused = active.link.send(frame);
+    if (refused) queueMicrotask(() => this.requests.refuse(request, refused));
     return frame;
   }
 
-  /** The socket closed under us. */
-  private lost(link: Link, code: number, reason: string): void {
-    if (this.link !== link) return;
+  /** The link closed under us. */
+  private lost(active: Current, code: number, reason: string, retryMs: number | undefined): void {
+    if (this.active !== active) return;
     const reconnect = shouldReconnect(code);
     this.unlink(code, reason);
     this.emit('disconnected', { code, reason, reconnect });
-    if (reconnect) this.retry(this.backoff.next());
+    if (reconnect) this.retry(retryMs ?? this.backoff.next());
     else
       this.terminate(closedError(`the hub closed the connection for good: ${code} ${reason}`), true, { code, reason });
   }
 
-  /** Gives up on a socket that is still open but not working, and connects again. */
+  /** Gives up on a link that is still open but not working, and connects again. */
   private drop(code: number, reason: string): void {
     this.unlink(code, reason);
     this.emit('disconnected', { code, reason, reconnect: true });
     this.retry(this.backoff.next());
   }
 
-  /** Forgets the current socket: what went out on it fails, and its channels await resubscription. */
+  /** Forgets the current link: what went out on it fails, and its channels await resubscription. */
   private unlink(code: number, reason: string): void {
-    const link = this.link;
-    if (!link) return;
-    this.link = undefined;
-    clearTimeout(link.liveness);
-    clearTimeout(link.refresh);
-    link.transport.close(code, reason);
+    const active = this.active;
+    if (!active) return;
+    this.active = undefined;
+    active.upkeep.stop();
+    active.link.close(code, reason);
+    for (const entry of this.channels.values()) entry.disconnected();
     this.requests.failSent(
       new SwitchboardError(ClientErrorCode.DISCONNECTED, 'the connection was lost before the reply', true),
     );
-    for (const entry of this.channels.values()) entry.disconnected();
   }
 
   private retry(delayMs: number): void {
     if (this.current === 'closed') return;
     this.setState('connecting');
+    clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       void this.open();

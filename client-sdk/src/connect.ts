@@ -1,13 +1,12 @@
-import type { PublishResult } from '@switchboard/protocol';
-import type { Client } from './client.js';
+import { Client } from './client.js';
+import { portLink } from './port-link.js';
 import { shared } from './shared.js';
-import type { Subscription } from './subscription.js';
-import { TabClient } from './tab-client.js';
-import type { ClientEvents, ClientOptions, ClientState, Position, SubscribeOptions } from './types.js';
+import type { HostOptions } from './tab-protocol.js';
+import type { ClientOptions } from './types.js';
 
 export interface ConnectOptions extends ClientOptions {
   /**
-   * One connection for every tab of this origin, owned by a SharedWorker. Where SharedWorker does
+   * One connection for every tab of this origin, held by a SharedWorker. Where SharedWorker does
    * not exist (or this is false, the default), the tab has its own connection, with the same API.
    */
   readonly shareAcrossTabs?: boolean;
@@ -15,50 +14,61 @@ export interface ConnectOptions extends ClientOptions {
   readonly workerUrl?: string | URL;
 }
 
-/** What `connect` returns: a `Client`, or a `TabClient` sharing the worker's. */
-export interface Connection {
-  readonly url: string;
-  readonly state: ClientState;
-  connect(): void;
-  subscribe(channel: string, options?: SubscribeOptions): Subscription;
-  publish(channel: string, data: unknown): Promise<PublishResult>;
-  lastPosition(channel: string): Position | undefined;
-  on<K extends keyof ClientEvents>(event: K, listener: (value: ClientEvents[K]) => void): () => void;
-  off<K extends keyof ClientEvents>(event: K, listener: (value: ClientEvents[K]) => void): void;
-  /** Closes it for every user in this page; components release their subscriptions instead. */
-  close(): void;
-}
+/**
+ * Same name, same script: every tab of the origin gets the same worker instance. The name says
+ * which tab protocol (tab-protocol.ts) the worker speaks, so that tabs of an older SDK, still
+ * open, keep their own worker rather than meet one they cannot talk to.
+ */
+const WORKER_NAME = 'switchboard/2';
 
-/** Same name, same script: every tab of the origin gets the same worker instance. */
-const WORKER_NAME = 'switchboard';
-
-const connections = new Map<string, Connection>();
+const connections = new Map<string, Client>();
 
 /**
  * The page's one connection to `url`, connecting: components of a page asking for the same URL
  * share it, whatever team wrote them. The first caller's options decide; later callers get it as
- * it is, until it is closed.
+ * it is, until it is closed. Shared across tabs, it is a Client whose link is a MessagePort to
+ * the worker; otherwise the URL's Client of `shared()`, on a WebSocket.
  */
-export function connect(url: string, options: ConnectOptions = {}): Connection {
+export function connect(url: string, options: ConnectOptions = {}): Client {
   const existing = connections.get(url);
   if (existing && existing.state !== 'closed') return existing;
   const { shareAcrossTabs, workerUrl, ...clientOptions } = options;
-  let connection: Connection;
+  let client: Client;
   if (shareAcrossTabs && typeof SharedWorker === 'function') {
     const script = workerUrl ?? new URL('./worker.js', import.meta.url);
-    connection = new TabClient(url, {
-      ...clientOptions,
+    const { token, backoff, requestTimeoutMs } = clientOptions;
+    const link = portLink({
       openPort: () => {
-        const worker = new SharedWorker(script, { name: WORKER_NAME });
+        const worker = new SharedWorker(script, { name: WORKER_NAME, type: 'module' });
         // Only a script that fails to load or run gets here; the tab keeps trying to join.
         worker.onerror = () => console.error(`switchboard: the SharedWorker ${script} failed`);
         return worker.port;
       },
+      host: hostOptions(clientOptions),
+      token: typeof token === 'function' ? token : undefined,
+    });
+    client = new Client(url, {
+      link,
+      ...(backoff === undefined ? {} : { backoff }),
+      ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
     });
   } else {
-    connection = shared(url, clientOptions) satisfies Client;
+    client = shared(url, clientOptions);
   }
-  connections.set(url, connection);
-  connection.connect();
-  return connection;
+  connections.set(url, client);
+  client.connect();
+  return client;
+}
+
+/** The options the worker's Client is made with; a token function stays in the tab, which the worker asks. */
+export function hostOptions(options: ClientOptions): HostOptions {
+  const { format, token, name, version, backoff, requestTimeoutMs } = options;
+  return {
+    ...(format === undefined ? {} : { format }),
+    ...(typeof token === 'function' ? { tokenFromTab: true } : token === undefined ? {} : { token }),
+    ...(name === undefined ? {} : { name }),
+    ...(version === undefined ? {} : { version }),
+    ...(backoff === undefined ? {} : { backoff }),
+    ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+  };
 }

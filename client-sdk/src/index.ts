@@ -1,26 +1,8 @@
-export { CloseCode, ErrorCode } from '@switchboard/protocol';
-export { Client } from './client.js';
-export { type Connection, type ConnectOptions, connect } from './connect.js';
-export { ClientErrorCode, SwitchboardError } from './errors.js';
-export { shared } from './shared.js';
-export { Subscription } from './subscription.js';
-export { TabClient, type TabClientOptions } from './tab-client.js';
-export type {
-  BackoffOptions,
-  ClientEvents,
-  ClientOptions,
-  ClientState,
-  ConnectResult,
-  DisconnectedEvent,
-  Position,
-  Publication,
-  PublishResult,
-  SubscribedEvent,
-  SubscribeOptions,
-  SubscriptionEvents,
-  SubscriptionState,
-  UnsubscribedEvent,
-  WebSocketConstructor,
-  WebSocketLike,
-  WireFormat,
-} from './types.js';
+/**
+ * The SDK for Node and for bundlers: everything, the WebSocket link included, and the pieces a
+ * SharedWorker and its tabs are made of, for hosting them elsewhere.
+ */
+export { type PortLinkOptions, portLink } from './port-link.js';
+export * from './sdk.js';
+export { type WebSocketLinkOptions, webSocketLink } from './websocket-link.js';
+export { WorkerHost, type WorkerHostOptions } from './worker-host.js';

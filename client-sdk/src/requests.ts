@@ -1,21 +1,35 @@
-import type { ClientFrame, ErrorReply, OkReply } from '@switchboard/protocol';
+import type { ClientFrame, ConnectResult, PublishResult, RefreshResult, SubscribeResult } from '@switchboard/protocol';
 import { ClientErrorCode, SwitchboardError } from './errors.js';
+import type { LinkFrame } from './link.js';
 
 type WithoutId<F> = F extends unknown ? Omit<F, 'id'> : never;
 /** A request frame before it has an id. */
 export type RequestBody = WithoutId<ClientFrame>;
 
-/** What the client needs of a protocol result schema (zod's `safeParse`). */
-export interface ResultSchema<T> {
-  safeParse(value: unknown): { success: true; data: T } | { success: false };
+/** What an `ok` reply carries for each command; the link has checked it (websocket-link.ts). */
+export interface Results {
+  connect: ConnectResult;
+  sub: SubscribeResult;
+  unsub: object;
+  pub: PublishResult;
+  refresh: RefreshResult;
+  ping: object;
+}
+
+/**
+ * How a request ends. Called at once, inside the handling of the reply's frame, so that what a
+ * reply changes (a channel going live) is in place before the next frame is read.
+ */
+export interface Settle<T> {
+  ok(result: T): void;
+  fail(error: SwitchboardError): void;
 }
 
 /** A request awaiting its reply; it gets its id when it goes out. */
 export interface Outgoing {
   readonly body: RequestBody;
   id: number;
-  readonly resolve: (result: unknown) => void;
-  readonly reject: (error: SwitchboardError) => void;
+  readonly settle: Settle<unknown>;
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
@@ -23,7 +37,7 @@ const MAX_ID = 0xffffffff;
 
 /**
  * Requests awaiting their reply. Each one settles exactly once: with its reply, its timeout, or
- * the loss of the socket it went out on, whichever comes first; later news is ignored. Ids are
+ * the loss of the link it went out on, whichever comes first; later news is ignored. Ids are
  * given out as requests go out, so that they increase along the wire, from 1.
  */
 export class Requests {
@@ -35,31 +49,29 @@ export class Requests {
   constructor(private readonly timeoutMs: number) {}
 
   /** Starts the request's timeout; the caller sends it (see `issue`) now or once connected. */
-  create<T>(body: RequestBody, schema: ResultSchema<T>): { request: Outgoing; result: Promise<T> } {
-    let resolve!: (result: T) => void;
-    let reject!: (error: SwitchboardError) => void;
-    const result = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
+  create<B extends RequestBody>(body: B, settle: Settle<Results[B['t']]>): Outgoing {
     const request: Outgoing = {
       body,
       id: 0,
-      resolve: (value) => {
-        const parsed = schema.safeParse(value ?? {});
-        if (parsed.success) resolve(parsed.data);
-        else reject(new SwitchboardError(ClientErrorCode.BAD_FRAME, `malformed reply to ${body.t}`, false));
-      },
-      reject,
+      settle: settle as Settle<unknown>,
       timer: setTimeout(() => {
         this.forget(request);
-        reject(
+        settle.fail(
           new SwitchboardError(ClientErrorCode.TIMEOUT, `no reply to ${body.t} within ${this.timeoutMs} ms`, true),
         );
       }, this.timeoutMs),
     };
     this.unsent.add(request);
-    return { request, result };
+    return request;
+  }
+
+  /** `create` for callers that want a promise. */
+  ask<B extends RequestBody>(body: B): { request: Outgoing; result: Promise<Results[B['t']]> } {
+    let settle!: Settle<Results[B['t']]>;
+    const result = new Promise<Results[B['t']]>((ok, fail) => {
+      settle = { ok, fail };
+    });
+    return { request: this.create(body, settle), result };
   }
 
   /** Gives the request its id as it goes out, and returns its frame. */
@@ -76,34 +88,28 @@ export class Requests {
     return [...this.unsent];
   }
 
-  settle(reply: OkReply | ErrorReply): void {
+  settle(reply: Extract<LinkFrame, { t: 'ok' | 'err' }>): void {
     const pending = this.sent.get(reply.id);
     if (!pending) return;
     this.forget(pending);
-    if (reply.t === 'ok') pending.resolve(reply.r);
-    else pending.reject(new SwitchboardError(reply.code, reply.msg, reply.tmp === true));
+    if (reply.t === 'ok') pending.settle.ok(reply.r ?? {});
+    else pending.settle.fail(new SwitchboardError(reply.code, reply.msg, reply.tmp === true));
   }
 
   /** Fails one request that could not be sent. */
   refuse(request: Outgoing, error: SwitchboardError): void {
     this.forget(request);
-    request.reject(error);
+    request.settle.fail(error);
   }
 
-  /** Fails the requests that went out on a socket that is gone; the unsent ones keep waiting. */
+  /** Fails the requests that went out on a link that is gone; the unsent ones keep waiting. */
   failSent(error: SwitchboardError): void {
-    for (const pending of [...this.sent.values()]) {
-      this.forget(pending);
-      pending.reject(error);
-    }
+    for (const pending of [...this.sent.values()]) this.refuse(pending, error);
   }
 
   failAll(error: SwitchboardError): void {
     this.failSent(error);
-    for (const pending of [...this.unsent]) {
-      this.forget(pending);
-      pending.reject(error);
-    }
+    for (const pending of [...this.unsent]) this.refuse(pending, error);
   }
 
   private forget(pending: Outgoing): void {

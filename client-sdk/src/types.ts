@@ -1,5 +1,6 @@
 import type { ConnectResult, Position, PublishResult, WireFormat } from '@switchboard/protocol';
 import type { SwitchboardError } from './errors.js';
+import type { Dial } from './link.js';
 
 export type { ConnectResult, Position, PublishResult, WireFormat };
 
@@ -35,6 +36,12 @@ export interface ClientOptions {
   readonly WebSocket?: WebSocketConstructor;
   /** Wire format. Default `'msgpack'`; `'json'` sends readable text frames for debugging. */
   readonly format?: WireFormat;
+  /**
+   * How the client reaches the hub (link.ts). Default: a WebSocket, with the two options above.
+   * `connect(url, { shareAcrossTabs: true })` passes the link to the tabs' SharedWorker; tests
+   * pass one in memory.
+   */
+  readonly link?: Dial;
   /** Sent in the connect frame; a function is called again before every (re)connect. */
   readonly token?: string | (() => string | Promise<string>);
   /** Client name and version, sent in the connect frame (at most 64 characters each). */
@@ -64,8 +71,9 @@ export interface ClientEvents {
 
 export interface SubscribeOptions {
   /**
-   * Resume after this position. Only used when this handle makes the channel's wire
-   * subscription; a channel already subscribed on this client continues where it is.
+   * Resume after this position: what was published since is delivered to this handle, or its
+   * `subscribed` event says `recovered: false`. On a channel already live for other handles, the
+   * client subscribes again from there and each handle still gets every publication once.
    */
   readonly since?: Position;
   /**
@@ -86,11 +94,20 @@ export interface Publication {
 }
 
 export interface SubscribedEvent {
-  /** The channel's position when the subscription was made. */
+  /**
+   * The channel's position when the subscription was made; when not recovered, the position
+   * the subscription continues after.
+   */
   readonly position: Position;
-  /** Present when the client asked to resume: whether every missed publication follows. */
+  /**
+   * Present when the handle resumed (after its `since`, a reconnection, or a gap the hub could
+   * not repair): whether every missed publication follows. After `false`, reload what you show.
+   */
   readonly recovered?: boolean;
-  /** Why the missed publications could not be recovered, when `recovered` is false. */
+  /**
+   * Why the missed publications could not be recovered, when `recovered` is false: the hub's
+   * `epoch_changed`, `trimmed`, `too_many_missed`, `ahead_of_stream`, or another it may add.
+   */
   readonly reason?: string;
 }
 

@@ -3,5 +3,8 @@ export * from './codec.js';
 export * from './codes.js';
 export * from './data.js';
 export * from './frames.js';
+export * from './light-codec.js';
 export * from './msgpack-subset.js';
+export * from './msgpack-writer.js';
+export * from './server-frame-check.js';
 export * from './version.js';

@@ -5,9 +5,17 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import { BUDGET_GZIP_BYTES, type BuiltFile, buildBrowser } from '../../client-sdk/build/bundle.js';
+import {
+  BUDGET_GZIP_BYTES,
+  BUDGET_TOTAL_GZIP_BYTES,
+  type BuiltFile,
+  type BundleName,
+  buildBrowser,
+} from '../../client-sdk/build/bundle.js';
 import type * as Sdk from '../../client-sdk/src/browser.js';
 import { startHub } from '../support/hub.js';
+
+const text = (file: BuiltFile) => new TextDecoder().decode(file.contents);
 
 describe('browser bundle', { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-bundle-'));
@@ -16,28 +24,52 @@ describe('browser bundle', { timeout: 60_000 }, () => {
     built ??= buildBrowser(false);
     return built;
   };
+  const file = async (name: BundleName) => {
+    const found = (await files()).find((candidate) => candidate.name === name);
+    assert.ok(found, `${name} was not built`);
+    return found;
+  };
 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('builds for the browser without Node built-ins, within its gzipped size budget', async () => {
+  it('builds for the browser without Node built-ins, each file within its gzipped size budget', async () => {
     // esbuild's browser platform fails the build on any import of a Node built-in.
     const bundles = await files();
-    assert.deepEqual(bundles.map((file) => file.name).sort(), Object.keys(BUDGET_GZIP_BYTES).sort());
-    for (const file of bundles) {
-      assert.doesNotMatch(new TextDecoder().decode(file.contents), /\brequire\(/, `${file.name} calls require()`);
+    assert.deepEqual(bundles.map((built) => built.name).sort(), Object.keys(BUDGET_GZIP_BYTES).sort());
+    for (const built of bundles) {
+      assert.doesNotMatch(text(built), /\brequire\(/, `${built.name} calls require()`);
       assert.ok(
-        file.gzipBytes <= BUDGET_GZIP_BYTES[file.name],
-        `${file.name} is ${file.gzipBytes} bytes gzipped, over its budget of ${BUDGET_GZIP_BYTES[file.name]}`,
+        built.gzipBytes <= BUDGET_GZIP_BYTES[built.name],
+        `${built.name} is ${built.gzipBytes} bytes gzipped, over its budget of ${BUDGET_GZIP_BYTES[built.name]}`,
       );
     }
   });
 
-  it('is a working SDK on its own: msgpack round trip through a hub', async () => {
-    const page = (await files()).find((file) => file.name === 'switchboard.js');
-    assert.ok(page);
-    const path = join(dir, 'switchboard.mjs');
-    writeFileSync(path, page.contents);
-    const sdk = (await import(pathToFileURL(path).href)) as typeof Sdk;
+  it('loads at most the total budget in a page on its own WebSocket, and in the SharedWorker', async () => {
+    const total = (await files()).reduce((sum, built) => sum + built.gzipBytes, 0);
+    assert.ok(
+      total <= BUDGET_TOTAL_GZIP_BYTES,
+      `both files are ${total} bytes gzipped, over ${BUDGET_TOTAL_GZIP_BYTES}`,
+    );
+  });
+
+  it('leaves the codec out of switchboard.js, which a page sharing the worker’s connection loads alone', async () => {
+    const page = text(await file('switchboard.js'));
+    assert.doesNotMatch(page, /msgpack extension types are not part of the protocol/);
+    assert.doesNotMatch(page, /MessagePack 0xC1/);
+    assert.match(page, /import\(new URL\("\.\/worker\.js",import\.meta\.url\)/);
+  });
+
+  it('makes worker.js take the SDK from switchboard.js instead of carrying a copy', async () => {
+    const worker = text(await file('worker.js'));
+    assert.match(worker, /from"\.\/switchboard\.js"/);
+    assert.doesNotMatch(worker, /no reply to ping/);
+  });
+
+  it('is a working SDK on its own: a Client loads the WebSocket link from worker.js and round-trips msgpack', async () => {
+    for (const built of await files()) writeFileSync(join(dir, built.name), built.contents);
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+    const sdk = (await import(pathToFileURL(join(dir, 'switchboard.js')).href)) as typeof Sdk;
     const hub = await startHub();
     const client = new sdk.Client(hub.url, { WebSocket });
     try {

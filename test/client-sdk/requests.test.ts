@@ -1,31 +1,39 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EmptyResult, ErrorCode, PublishResult } from '@switchboard/protocol';
+import { ErrorCode } from '@switchboard/protocol';
 import { ClientErrorCode, SwitchboardError } from '../../client-sdk/src/index.js';
 import { Requests } from '../../client-sdk/src/requests.js';
 
 describe('Requests', () => {
   it('numbers requests from 1 in the order they go out', async () => {
     const requests = new Requests(1_000);
-    const first = requests.create({ t: 'ping' }, EmptyResult);
-    const second = requests.create({ t: 'ping' }, EmptyResult);
+    const first = requests.ask({ t: 'ping' });
+    const second = requests.ask({ t: 'ping' });
     assert.deepEqual(requests.issue(second.request), { t: 'ping', id: 1 });
     assert.deepEqual(requests.issue(first.request), { t: 'ping', id: 2 });
     requests.failAll(new SwitchboardError(ClientErrorCode.CLOSED, 'done', false));
     await Promise.allSettled([first.result, second.result]);
   });
 
-  it('resolves with the parsed result of an ok reply', async () => {
+  it('resolves with the result of an ok reply', async () => {
     const requests = new Requests(1_000);
-    const { request, result } = requests.create({ t: 'pub', ch: 'c', d: 1 }, PublishResult);
+    const { request, result } = requests.ask({ t: 'pub', ch: 'c', d: 1 });
     const { id } = requests.issue(request);
     requests.settle({ t: 'ok', id, r: { ep: 'e', off: 7 } });
     assert.deepEqual(await result, { ep: 'e', off: 7 });
   });
 
+  it('settles at once, inside the handling of the reply, so the next frame finds its effect', () => {
+    const requests = new Requests(1_000);
+    const settled: string[] = [];
+    const request = requests.create({ t: 'ping' }, { ok: () => settled.push('ok'), fail: () => settled.push('fail') });
+    requests.settle({ t: 'ok', id: requests.issue(request).id });
+    assert.deepEqual(settled, ['ok']);
+  });
+
   it('rejects with the code, message and temporariness of an error reply', async () => {
     const requests = new Requests(1_000);
-    const { request, result } = requests.create({ t: 'pub', ch: 'c', d: 1 }, PublishResult);
+    const { request, result } = requests.ask({ t: 'pub', ch: 'c', d: 1 });
     const { id } = requests.issue(request);
     requests.settle({ t: 'err', id, code: ErrorCode.NOT_AVAILABLE, msg: 'broker is not available', tmp: true });
     await assert.rejects(result, (error) => {
@@ -35,16 +43,9 @@ describe('Requests', () => {
     });
   });
 
-  it('rejects a reply of the wrong shape', async () => {
-    const requests = new Requests(1_000);
-    const { request, result } = requests.create({ t: 'pub', ch: 'c', d: 1 }, PublishResult);
-    requests.settle({ t: 'ok', id: requests.issue(request).id, r: { off: 'seven' } });
-    await assert.rejects(result, { code: ClientErrorCode.BAD_FRAME });
-  });
-
   it('times out once; a late reply is ignored', async () => {
     const requests = new Requests(20);
-    const { request, result } = requests.create({ t: 'ping' }, EmptyResult);
+    const { request, result } = requests.ask({ t: 'ping' });
     const { id } = requests.issue(request);
     await assert.rejects(result, { code: ClientErrorCode.TIMEOUT, temporary: true });
     requests.settle({ t: 'ok', id });
@@ -53,16 +54,16 @@ describe('Requests', () => {
 
   it('times out requests that never went out, too', async () => {
     const requests = new Requests(20);
-    const { result } = requests.create({ t: 'ping' }, EmptyResult);
+    const { result } = requests.ask({ t: 'ping' });
     await assert.rejects(result, { code: ClientErrorCode.TIMEOUT });
     assert.deepEqual(requests.waiting(), []);
   });
 
-  it('on a lost socket fails what went out on it, while unsent requests keep waiting', async () => {
+  it('on a lost link fails what went out on it, while unsent requests keep waiting', async () => {
     const requests = new Requests(1_000);
-    const sent = requests.create({ t: 'ping' }, EmptyResult);
+    const sent = requests.ask({ t: 'ping' });
     requests.issue(sent.request);
-    const unsent = requests.create({ t: 'pub', ch: 'c', d: 1 }, PublishResult);
+    const unsent = requests.ask({ t: 'pub', ch: 'c', d: 1 });
     requests.failSent(new SwitchboardError(ClientErrorCode.DISCONNECTED, 'lost', true));
     await assert.rejects(sent.result, { code: ClientErrorCode.DISCONNECTED });
     assert.deepEqual(requests.waiting(), [unsent.request]);
@@ -73,7 +74,7 @@ describe('Requests', () => {
 
   it('an error reply for an id nobody waits for changes nothing', async () => {
     const requests = new Requests(1_000);
-    const { request, result } = requests.create({ t: 'ping' }, EmptyResult);
+    const { request, result } = requests.ask({ t: 'ping' });
     const { id } = requests.issue(request);
     requests.settle({ t: 'err', id: id + 1, code: ErrorCode.BAD_REQUEST, msg: 'no' });
     requests.settle({ t: 'ok', id });

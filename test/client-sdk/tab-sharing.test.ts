@@ -1,34 +1,43 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { type Publication, TabClient } from '../../client-sdk/src/index.js';
-import type { PortLike, TabMessage } from '../../client-sdk/src/tab-link.js';
-import { TabServer } from '../../client-sdk/src/tab-server.js';
+import { hostOptions } from '../../client-sdk/src/connect.js';
+import { Client, type Publication, portLink, WorkerHost } from '../../client-sdk/src/index.js';
+import type { PortLike, TabMessage, WorkerMessage } from '../../client-sdk/src/tab-protocol.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { waitFor } from '../support/wait.js';
 import { subscribersOf, wireSubscriptions } from './helpers.js';
 
 /** The worker's side and the tabs' side in one process, joined by real MessageChannels. */
 const PING_MS = 50;
+const FAST_BACKOFF = { initialMs: 10, maxMs: 50 };
 
-describe('sharing one connection across tabs (TabServer and TabClient)', { timeout: 30_000 }, () => {
+describe('sharing one connection across tabs (WorkerHost, and Clients on port links)', { timeout: 30_000 }, () => {
   let hub: TestHub;
-  let server: TabServer;
-  const tabs = new Set<TabClient>();
+  let server: WorkerHost;
+  const tabs = new Set<Client>();
   const ports = new Set<PortLike>();
 
-  const portTo = (target: () => TabServer) => () => {
+  const portTo = (target: () => WorkerHost) => () => {
     const { port1, port2 } = new MessageChannel();
     target().accept(port2 as unknown as PortLike);
     ports.add(port1 as unknown as PortLike);
     return port1 as unknown as PortLike;
   };
-  const openTab = (options: { token?: () => Promise<string> } = {}) => {
-    const tab = new TabClient(hub.url, { openPort: portTo(() => server), pingMs: PING_MS, ...options });
+  /** A tab's Client, as `connect(url, { shareAcrossTabs: true })` makes it. */
+  const tabOn = (target: () => WorkerHost, token?: () => Promise<string>) => {
+    const link = portLink({
+      openPort: portTo(target),
+      host: hostOptions({ backoff: FAST_BACKOFF, ...(token ? { token } : {}) }),
+      token,
+      pingMs: PING_MS,
+    });
+    const tab = new Client(hub.url, { link, backoff: FAST_BACKOFF });
     tabs.add(tab);
     return tab;
   };
-  const collect = (tab: TabClient, channel: string) => {
+  const openTab = (token?: () => Promise<string>) => tabOn(() => server, token);
+  const collect = (tab: Client, channel: string) => {
     const seen: Publication[] = [];
     const subscription = tab.subscribe(channel);
     subscription.on('publication', (publication) => seen.push(publication));
@@ -37,7 +46,7 @@ describe('sharing one connection across tabs (TabServer and TabClient)', { timeo
 
   beforeEach(async () => {
     hub = await startHub();
-    server = new TabServer({ client: { WebSocket }, pingMs: PING_MS });
+    server = new WorkerHost({ client: { WebSocket }, pingMs: PING_MS });
   });
 
   afterEach(async () => {
@@ -77,9 +86,12 @@ describe('sharing one connection across tabs (TabServer and TabClient)', { timeo
     await kept.subscription.ready;
     // A tab that joins, subscribes and then goes silent, as a crashed or frozen one does.
     const silent = portTo(() => server)();
-    silent.onmessage = () => {};
-    silent.postMessage({ t: 'hello', url: hub.url, options: {} } satisfies TabMessage);
-    silent.postMessage({ t: 'sub', ch: 'orphan' } satisfies TabMessage);
+    silent.onmessage = (event) => {
+      if ((event.data as WorkerMessage).t !== 'open') return;
+      silent.postMessage({ t: 'frame', s: 1, f: { t: 'connect', id: 1 } } satisfies TabMessage);
+      silent.postMessage({ t: 'frame', s: 1, f: { t: 'sub', id: 2, ch: 'orphan' } } satisfies TabMessage);
+    };
+    silent.postMessage({ t: 'open', s: 1, url: hub.url, options: {} } satisfies TabMessage);
     await waitFor(() => subscribersOf(hub, 'orphan') === 1, 'the silent tab’s subscription');
     await waitFor(() => subscribersOf(hub, 'orphan') === 0, 'the silent tab to be released', 2_000);
     assert.equal(server.tabCount, 1);
@@ -88,8 +100,7 @@ describe('sharing one connection across tabs (TabServer and TabClient)', { timeo
 
   it('rejoins a new worker when the old one goes silent, resuming where it was', async () => {
     let current = server;
-    const tab = new TabClient(hub.url, { openPort: portTo(() => current), pingMs: PING_MS });
-    tabs.add(tab);
+    const tab = tabOn(() => current);
     const feed = collect(tab, 'resumed');
     await feed.subscription.ready;
     await tab.publish('resumed', 'before');
@@ -97,7 +108,7 @@ describe('sharing one connection across tabs (TabServer and TabClient)', { timeo
 
     // The worker dies: its ports go quiet and its socket closes. The browser would start a new one.
     const old = current;
-    current = new TabServer({ client: { WebSocket }, pingMs: PING_MS });
+    current = new WorkerHost({ client: { WebSocket }, pingMs: PING_MS });
     old.close();
     await waitFor(() => hub.node.sessions.size === 0, 'the old worker’s socket to close');
     const url = `${hub.http}/api/publish`;
@@ -116,7 +127,7 @@ describe('sharing one connection across tabs (TabServer and TabClient)', { timeo
     current.close();
   });
 
-  it('tells a tab resuming behind a channel another tab holds live that it was not recovered', async () => {
+  it('replays to a tab resuming behind a channel another tab holds, from its own position', async () => {
     const holderTab = openTab();
     const holder = collect(holderTab, 'held');
     await holder.subscription.ready;
@@ -127,18 +138,29 @@ describe('sharing one connection across tabs (TabServer and TabClient)', { timeo
     assert.ok(one && two);
     const behind = openTab().subscribe('held', { since: one });
     const caughtUp = openTab().subscribe('held', { since: two });
+    const replayed: Publication[] = [];
+    behind.on('publication', (publication) => replayed.push(publication));
     const events = await Promise.all(
       [behind, caughtUp].map((handle) => new Promise((resolve) => handle.on('subscribed', resolve))),
     );
     assert.deepEqual(events, [
-      { position: two, recovered: false, reason: 'shared_subscription_ahead' },
+      { position: two, recovered: true },
       { position: two, recovered: true },
     ]);
+    await waitFor(() => replayed.length === 1, 'the publication the tab missed');
+    assert.deepEqual(replayed[0]?.data, 2);
+    await holderTab.publish('held', 3);
+    await waitFor(() => holder.seen.length === 3 && replayed.length === 2, 'the next publication in every tab');
+    assert.deepEqual(
+      holder.seen.map((publication) => publication.data),
+      [1, 2, 3],
+    );
+    assert.equal(hub.node.sessions.size, 1);
   });
 
   it('asks the tab for tokens, so token functions work through the worker', async () => {
     let calls = 0;
-    const tab = openTab({ token: async () => `token-${++calls}` });
+    const tab = openTab(async () => `token-${++calls}`);
     await tab.subscribe('tokened').ready;
     assert.equal(calls, 1);
     // A reconnect asks again.

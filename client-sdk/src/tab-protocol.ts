@@ -1,23 +1,19 @@
-import type { ConnectResult, Position, PublishResult } from '@switchboard/protocol';
-import { ClientErrorCode, SwitchboardError } from './errors.js';
-import type {
-  BackoffOptions,
-  ClientState,
-  DisconnectedEvent,
-  Publication,
-  SubscribedEvent,
-  UnsubscribedEvent,
-  WireFormat,
-} from './types.js';
+import type { ClientFrame } from '@switchboard/protocol';
+import { SwitchboardError } from './errors.js';
+import type { LinkFrame } from './link.js';
+import type { BackoffOptions, WireFormat } from './types.js';
 
 /**
- * The messages between a tab and the SharedWorker that owns the connection, over one MessagePort
- * per tab. Subscriptions are per channel: a tab holds at most one in the worker for each channel,
- * however many of its components want it, and the worker's Client counts them across tabs.
+ * The messages between a tab and the SharedWorker that holds the connection, over one
+ * MessagePort per tab Client. They carry protocol v1 frames as structured clones: the tab's
+ * Client speaks to the worker as to a hub, one session (`s`) per link, and the worker answers as
+ * a hub would (tab-session.ts) from its own Client, which holds the WebSocket for every tab.
+ * The port outlives sessions: when the worker's connection drops, it ends each tab's session and
+ * opens the next one when it is back.
  */
 
 /** The Client options that can cross a MessagePort; a token function stays in the tab (`tokenFromTab`). */
-export interface LinkOptions {
+export interface HostOptions {
   readonly format?: WireFormat;
   readonly token?: string;
   /** The tab answers the worker's `token` requests by calling its own token function. */
@@ -36,26 +32,24 @@ export interface LinkError {
 }
 
 export type TabMessage =
-  | { readonly t: 'hello'; readonly url: string; readonly options: LinkOptions }
-  | { readonly t: 'sub'; readonly ch: string; readonly since?: Position }
-  | { readonly t: 'unsub'; readonly ch: string }
-  | { readonly t: 'pub'; readonly rid: number; readonly ch: string; readonly d: unknown }
+  /** Starts session `s` (ending the previous one): the worker's Client for `url`, made with `options` if new. */
+  | { readonly t: 'open'; readonly s: number; readonly url: string; readonly options: HostOptions }
+  | { readonly t: 'frame'; readonly s: number; readonly f: ClientFrame }
+  /** The tab ends session `s`. */
+  | { readonly t: 'close'; readonly s: number }
   | { readonly t: 'token'; readonly rid: number; readonly token?: string; readonly error?: LinkError }
   | { readonly t: 'pong' }
-  /** The tab is going away (pagehide, close()): release its subscriptions now. */
+  /** The tab is done with this port (pagehide, its Client closed): release everything it held. */
   | { readonly t: 'bye' };
 
 export type WorkerMessage =
-  | { readonly t: 'state'; readonly state: ClientState }
-  | { readonly t: 'connected'; readonly result: ConnectResult }
-  | { readonly t: 'disconnected'; readonly event: DisconnectedEvent }
+  /** Session `s` is connected: the worker's Client is, and answers the tab's `connect`. */
+  | { readonly t: 'open'; readonly s: number }
+  | { readonly t: 'frame'; readonly s: number; readonly f: LinkFrame }
+  /** The worker ended session `s` because its own connection closed with `code`. */
+  | { readonly t: 'close'; readonly s: number; readonly code: number; readonly reason: string }
+  /** The worker's Client reports a problem (a token it could not get, a bad frame from the hub). */
   | { readonly t: 'error'; readonly error: LinkError }
-  | { readonly t: 'subscribed'; readonly ch: string; readonly event: SubscribedEvent }
-  | { readonly t: 'publication'; readonly publication: Publication }
-  | { readonly t: 'subError'; readonly ch: string; readonly error: LinkError }
-  /** The channel's subscription ended without the tab asking (the hub ended it, or it was refused). */
-  | { readonly t: 'ended'; readonly ch: string; readonly error: LinkError; readonly event?: UnsubscribedEvent }
-  | { readonly t: 'published'; readonly rid: number; readonly result?: PublishResult; readonly error?: LinkError }
   | { readonly t: 'token'; readonly rid: number }
   | { readonly t: 'ping' };
 
@@ -65,8 +59,8 @@ export type WorkerMessage =
  */
 export const PING_MS = 5_000;
 /**
- * Silence after which either side gives the other up: the worker releases the tab's subscriptions,
- * the tab (once it runs again) joins anew with a fresh port and resubscribes from where it was.
+ * Silence after which either side gives the other up: the worker releases the tab's
+ * subscriptions; the tab (once it runs again) opens a fresh port and resubscribes from where it was.
  */
 export const SILENCE_MS = 3 * PING_MS;
 
@@ -80,7 +74,7 @@ export interface PortLike {
   close(): void;
 }
 
-export function toLinkError(error: unknown, fallback: ClientErrorCode = ClientErrorCode.CLOSED): LinkError {
+export function toLinkError(error: unknown, fallback: SwitchboardError['code']): LinkError {
   if (error instanceof SwitchboardError)
     return { code: error.code, message: error.message, temporary: error.temporary };
   return { code: fallback, message: error instanceof Error ? error.message : String(error), temporary: false };
