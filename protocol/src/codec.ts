@@ -1,7 +1,8 @@
-import { Packr, Unpackr } from 'msgpackr';
+import { Packr } from 'msgpackr';
 import type { z } from 'zod';
-import { ClientFrame, type Position, ServerFrame } from './frames.js';
-import { msgpackSubsetProblem } from './msgpack-subset.js';
+import { ClientFrame, ServerFrame } from './frames.js';
+import { parseJson, parseMsgpack, UnparseableError } from './parse.js';
+import { fromWire } from './push.js';
 import type { WireFormat } from './version.js';
 
 /**
@@ -31,66 +32,20 @@ const packr = new Packr({
   // Without this, undefined values become a msgpackr-only extension other decoders cannot read.
   skipValues: [undefined],
 } as ConstructorParameters<typeof Packr>[0]);
-/**
- * Decoding only ever sees bytes that msgpackSubsetProblem let through, so none of msgpackr's
- * extensions can be reached; its own switches are set off as well, in case a later version
- * starts to honour them before the extension table.
- */
-const unpackr = new Unpackr({
-  useRecords: false,
-  structuredClone: false,
-  moreTypes: false,
-  mapsAsObjects: true,
-  int64AsType: 'number',
-  bundleStrings: false,
-  sequential: false,
-});
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
-
-/** A parse failure whose message is fixed text (messages of JSON.parse and msgpackr quote the input). */
-export class UnparseableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnparseableError';
-  }
-}
-
-/** Decodes one value of the protocol's msgpack subset, refusing everything else before decoding. */
-function unpackSubset(bytes: Uint8Array): unknown {
-  const problem = msgpackSubsetProblem(bytes);
-  if (problem) throw new UnparseableError(problem);
-  try {
-    return unpackr.unpack(bytes);
-  } catch {
-    throw new UnparseableError('malformed msgpack');
-  }
-}
 
 export const msgpackCodec: Codec = {
   format: 'msgpack',
   binary: true,
   encode: (frame) => packr.pack(frame),
-  parse: unpackSubset,
+  parse: parseMsgpack,
 };
 
 export const jsonCodec: Codec = {
   format: 'json',
   binary: false,
   encode: (frame) => utf8Encoder.encode(JSON.stringify(frame)),
-  parse: (bytes) => {
-    let text: string;
-    try {
-      text = utf8Decoder.decode(bytes);
-    } catch {
-      throw new UnparseableError('not valid UTF-8');
-    }
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new UnparseableError('not valid JSON');
-    }
-  },
+  parse: parseJson,
 };
 
 export const codecs: Readonly<Record<WireFormat, Codec>> = { msgpack: msgpackCodec, json: jsonCodec };
@@ -124,8 +79,9 @@ export function decodeClientFrame(codec: Codec, bytes: Uint8Array): Decoded<Clie
   return decodeWith(ClientFrame, codec, bytes);
 }
 
+/** Hub → client frames: a publication push travels as an array (protocol §3.3) and decodes to its object form. */
 export function decodeServerFrame(codec: Codec, bytes: Uint8Array): Decoded<ServerFrame> {
-  return decodeWith(ServerFrame, codec, bytes);
+  return decodeWith(ServerFrame, { ...codec, parse: (input) => fromWire(codec.parse(input)) }, bytes);
 }
 
 function requestIdOf(value: unknown): number {
@@ -151,37 +107,5 @@ export function encodeData(value: unknown): Uint8Array {
 
 /** Data bytes the hub made itself with encodeData (or a broker carried); checked like any other msgpack. */
 export function decodeData(bytes: Uint8Array): unknown {
-  return unpackSubset(bytes);
-}
-
-const FIXMAP_0 = 0x80;
-const DATA_KEY = packr.pack('d');
-
-/**
- * Encodes a publication push around already-encoded data without decoding it: the msgpack
- * header map is widened by one entry and the data bytes are appended verbatim. Called once per
- * publication per wire format, never per subscriber. Without a position the push is live-only.
- */
-export function encodePublicationMsgpack(
-  channel: string,
-  position: Position | undefined,
-  data: Uint8Array,
-): Uint8Array {
-  const header = packr.pack(
-    position ? { t: 'msg', ch: channel, ep: position.ep, off: position.off } : { t: 'msg', ch: channel },
-  );
-  const entries = position ? 4 : 2;
-  if (header[0] !== FIXMAP_0 + entries) throw new Error('unexpected msgpack header layout');
-  const frame = new Uint8Array(header.length + DATA_KEY.length + data.length);
-  frame.set(header, 0);
-  frame[0] = FIXMAP_0 + entries + 1;
-  frame.set(DATA_KEY, header.length);
-  frame.set(data, header.length + DATA_KEY.length);
-  return frame;
-}
-
-/** The JSON flavour of the same push; `dataJson` is the data as JSON text, made once per publication. */
-export function encodePublicationJson(channel: string, position: Position | undefined, dataJson: string): Uint8Array {
-  const where = position ? `,"ep":${JSON.stringify(position.ep)},"off":${position.off}` : '';
-  return utf8Encoder.encode(`{"t":"msg","ch":${JSON.stringify(channel)}${where},"d":${dataJson}}`);
+  return parseMsgpack(bytes);
 }
