@@ -10,14 +10,13 @@
  * at `end - 48` without decoding the frame. The ceiling server publishes frames with exactly the
  * same bytes layout and length, so both are parsed by the same code at the same cost.
  */
-import { encodeData, encodePublicationMsgpack } from '@switchboard/protocol';
+import { encodeChannelName, encodeData, encodePublicationMsgpack } from '@switchboard/protocol';
 import { Packr } from 'msgpackr';
 
 export const DATA_LEN = 64;
 const TS_AT = 0;
 const SEQ_AT = 16;
 const DIGITS = 16;
-const SAMPLE_EPOCH = 'AAAAAAAA';
 /** A typical offset during a run: it takes the 3-byte uint16 form, as most offsets do in the runs. */
 const SAMPLE_OFFSET = 1000;
 
@@ -70,7 +69,7 @@ export function stampPayload(buf: Uint8Array, end: number, micros: number, seq: 
 
 /** The hub's push frame for `channel` with the benchmark payload at a typical position. */
 export function samplePush(channel: string): Uint8Array {
-  return encodePublicationMsgpack(channel, { ep: SAMPLE_EPOCH, off: SAMPLE_OFFSET }, encodeData(sampleData()));
+  return encodePublicationMsgpack(encodeChannelName(channel), SAMPLE_OFFSET, encodeData(sampleData()));
 }
 
 /** msgpack of a client frame; only for setup, never on the hot path. */

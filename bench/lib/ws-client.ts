@@ -82,7 +82,7 @@ export class WsConn {
         `GET ${options.path ?? '/ws'} HTTP/1.1\r\nHost: ${options.host}:${options.port}\r\n` +
           'Upgrade: websocket\r\nConnection: Upgrade\r\n' +
           `Sec-WebSocket-Key: ${HANDSHAKE_KEY}\r\nSec-WebSocket-Version: 13\r\n` +
-          `Sec-WebSocket-Protocol: ${options.protocol ?? 'switchboard.v1.msgpack'}\r\n\r\n`,
+          `Sec-WebSocket-Protocol: ${options.protocol ?? 'switchboard.v2.msgpack'}\r\n\r\n`,
       );
     });
     this.socket.on('error', (error) => this.finish(1006, error.message));

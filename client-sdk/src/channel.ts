@@ -28,8 +28,11 @@ interface Place {
   waiting: boolean;
 }
 
+/** A push with its full position: its offset, and the epoch of the subscription it came on. */
 type Positioned = PublicationPush & Position;
-const hasPosition = (push: PublicationPush): push is Positioned => push.ep !== undefined && push.off !== undefined;
+/** A push as the channel keeps it: with its epoch when it has an offset. */
+type Received = PublicationPush & { readonly ep?: string | undefined };
+const hasPosition = (push: Received): push is Positioned => push.ep !== undefined && push.off !== undefined;
 
 /**
  * The client's state of one channel (protocol/README.md section 4): its one wire subscription,
@@ -57,8 +60,13 @@ export class Channel {
   private pendingId = 0;
   private sentSince: Position | undefined;
   private stream: Position | undefined;
-  /** Pushes that came before the `sub` reply, which decides which of them follow. */
-  private held: PublicationPush[] = [];
+  /**
+   * The epoch of the pushes arriving now: pushes carry only their offset, and the hub sends a
+   * `sub` reply before the pushes of its subscription and a `lost` push before those of a new epoch.
+   */
+  private epoch: string | undefined;
+  /** Pushes that came before the `sub` reply (from the previous subscription), which decides which follow. */
+  private held: Received[] = [];
   /** After a recovering reply: the replay runs up to here, and may come out of order until then. */
   private replayTo: Position | undefined;
   /** Replayed pushes that came before the ones they follow, by offset. */
@@ -125,6 +133,7 @@ export class Channel {
     this.pendingId = 0;
     this.wire = 'live';
     this.stream = from;
+    this.epoch = from.ep;
     this.replayTo = recovered ? reply : undefined;
     this.early.clear();
     this.retries?.reset();
@@ -163,7 +172,8 @@ export class Channel {
     return true;
   }
 
-  push(push: PublicationPush): void {
+  push(wire: PublicationPush): void {
+    const push: Received = wire.off === undefined ? wire : { ...wire, ep: this.epoch };
     if (this.wire === 'pending') this.held.push(push);
     else if (this.wire !== 'live') return;
     else if (hasPosition(push)) this.take(push);
@@ -207,6 +217,7 @@ export class Channel {
     if (this.wire !== 'live') return;
     const position = { ep: push.ep, off: push.off };
     this.stream = position;
+    this.epoch = push.ep;
     this.replayTo = undefined;
     this.early.clear();
     for (const [handle, place] of this.places) {

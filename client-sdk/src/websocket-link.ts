@@ -2,6 +2,7 @@ import {
   type ClientFrame,
   type Codec,
   type CommandType,
+  fromWire,
   lightCodecs,
   resultProblem,
   type ServerFrame,
@@ -136,7 +137,8 @@ class WebSocketLink implements Link {
     if (!bytes) return 'unexpected WebSocket message type';
     let value: unknown;
     try {
-      value = this.codec.parse(bytes);
+      // A publication push travels as an array; fromWire gives it its object form.
+      value = fromWire(this.codec.parse(bytes));
     } catch (error) {
       return messageOf(error);
     }

@@ -103,20 +103,18 @@ export const ErrorReply = z.object({
   tmp: z.boolean().optional(),
 });
 /**
- * A publication pushed to subscribers of `ch`. `ep` and `off` come together: a push without them
- * is live-only (e.g. a raw Redis PUBLISH by a service) and can be neither deduplicated nor recovered.
+ * A publication pushed to subscribers of `ch`, as decoded. On the wire it is an array (protocol
+ * §3.3, the one frame that is not a map, for the bytes every delivery costs): `[ch, off, d]`, or
+ * `[ch, d]` for a live-only publication (e.g. a raw Redis PUBLISH by a service), which can be
+ * neither deduplicated nor recovered. Its epoch is the subscription's: the one of the last `sub`
+ * reply or `lost` push of `ch`.
  */
-export const PublicationPush = z
-  .object({
-    t: z.literal('msg'),
-    ch: z.string(),
-    ep: z.string().optional(),
-    off: z.number().int().min(0).optional(),
-    d: z.unknown(),
-  })
-  .refine((push) => (push.ep === undefined) === (push.off === undefined), {
-    message: 'ep and off come together',
-  });
+export const PublicationPush = z.object({
+  t: z.literal('msg'),
+  ch: z.string(),
+  off: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  d: z.unknown(),
+});
 /** The hub ended a subscription on its own (e.g. a revoked grant). */
 export const UnsubscribedPush = z.object({
   t: z.literal('unsubd'),

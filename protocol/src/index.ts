@@ -6,5 +6,7 @@ export * from './frames.js';
 export * from './light-codec.js';
 export * from './msgpack-subset.js';
 export * from './msgpack-writer.js';
+export * from './parse.js';
+export * from './push.js';
 export * from './server-frame-check.js';
 export * from './version.js';

@@ -32,7 +32,7 @@ type Shape = Readonly<Record<string, Check>>;
 const FRAMES: Readonly<Record<ServerFrame['t'], Shape>> = {
   ok: { id: isRequestId, 'r?': isAnything },
   err: { id: isErrorId, code: isInt, msg: isString, 'tmp?': isBoolean },
-  msg: { ch: isString, 'ep?': isString, 'off?': isNat, d: isAnything },
+  msg: { ch: isString, 'off?': isNat, d: isAnything },
   unsubd: { ch: isString, code: isInt, msg: isString },
   drain: { after: isNat },
   lost: { ch: isString, ep: isEpoch, off: isNat, why: isString },
@@ -62,15 +62,11 @@ function shapeProblem(value: unknown, shape: Shape): string | undefined {
   return undefined;
 }
 
-/** Why `value` is not a valid hub → client frame, or undefined when it is one. */
+/** Why `value` (as fromWire made it) is not a valid hub → client frame, or undefined when it is one. */
 export function serverFrameProblem(value: unknown): string | undefined {
   const type = (value as { t?: unknown } | null)?.t;
   if (typeof type !== 'string' || !Object.hasOwn(FRAMES, type)) return 't: unknown frame type';
-  const problem = shapeProblem(value, FRAMES[type as ServerFrame['t']]);
-  if (problem) return problem;
-  const push = value as { t: string; ep?: unknown; off?: unknown };
-  if (type === 'msg' && (push.ep === undefined) !== (push.off === undefined)) return 'ep and off come together';
-  return undefined;
+  return shapeProblem(value, FRAMES[type as ServerFrame['t']]);
 }
 
 /** Why `result` (an `ok` reply's `r`, `{}` when absent) is not the result of `command`, or undefined. */

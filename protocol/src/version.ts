@@ -1,12 +1,12 @@
 /** Protocol generation spoken by this package. Bumped only for incompatible wire changes. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The two wire formats, negotiated through `Sec-WebSocket-Protocol`. */
 export type WireFormat = 'msgpack' | 'json';
 
 export const SUBPROTOCOLS: Readonly<Record<WireFormat, string>> = {
-  msgpack: 'switchboard.v1.msgpack',
-  json: 'switchboard.v1.json',
+  msgpack: 'switchboard.v2.msgpack',
+  json: 'switchboard.v2.json',
 };
 
 /**

@@ -12,6 +12,6 @@ export const handlers: HandlerTable = { connect, sub: subscribe, unsub: unsubscr
 
 /** Routes each frame to the handler of its type; the table's type guarantees the match. */
 export const dispatch: Dispatch = (session, frame) => {
-  const handler = handlers[frame.t] as (session: Session, frame: ClientFrame) => Promise<object | undefined>;
+  const handler = handlers[frame.t] as (session: Session, frame: ClientFrame) => ReturnType<Dispatch>;
   return handler(session, frame);
 };

@@ -1,12 +1,13 @@
 import { ErrorCode, type SubscribeRequest } from '@switchboard/protocol';
 import { HubError, limitExceeded, notAvailable } from '../errors.js';
+import { REPLIED } from '../session/session.js';
 import type { Handler } from './types.js';
 
 /**
  * Decides the subscription (src/auth), then joins the channel's stream, which answers where the
  * subscription starts and replays what a resuming client missed (src/streams/channel-stream.ts).
  */
-export const subscribe: Handler<SubscribeRequest> = async (session, { ch, since, token }) => {
+export const subscribe: Handler<SubscribeRequest> = async (session, { id, ch, since, token }) => {
   const { node, access, channels } = session;
   const grant = await node.auth.authorizeSubscribe(access.principal, ch, token, access.hasTokenGrant(ch));
   // Closed while a subscription token was verified: nothing may be added for a session that is gone.
@@ -18,7 +19,9 @@ export const subscribe: Handler<SubscribeRequest> = async (session, { ch, since,
   if (channels.size >= limit) throw limitExceeded('subscriptions per connection', limit);
   if (!node.broker.isReady()) throw notAvailable('broker');
   try {
-    return await session.join(ch, since);
+    // The stream answers, right before the publications that follow the reply.
+    await session.join(ch, since, id);
+    return REPLIED;
   } catch (error) {
     if (error instanceof HubError) throw error;
     node.metrics.brokerError(since ? 'history' : 'position');

@@ -18,8 +18,14 @@ import { Access } from './access.js';
 
 type SessionState = 'new' | 'connected' | 'closed';
 
-/** Runs one command of a session: resolves with the reply's result, or rejects with a HubError. */
-export type Dispatch = (session: Session, frame: ClientFrame) => Promise<object | undefined>;
+/** What a command that answered its request itself (through Session.reply) resolves with. */
+export const REPLIED = Symbol('replied');
+
+/**
+ * Runs one command of a session: resolves with the reply's result (or REPLIED when it answered
+ * itself), or rejects with a HubError.
+ */
+export type Dispatch = (session: Session, frame: ClientFrame) => Promise<object | undefined | typeof REPLIED>;
 
 /**
  * One client connection: its state, its channels and the dispatch of its commands (the command
@@ -70,11 +76,14 @@ export class Session {
     this.connectTimer = undefined;
   }
 
-  /** Joins `channel` through its stream; rejects with a HubError (the channel is then not held). */
-  async join(channel: string, since: Position | undefined): Promise<SubscribeResult | undefined> {
+  /**
+   * Joins `channel` through its stream, which answers request `id` itself, right before what
+   * follows the reply; rejects with a HubError (the channel is then not held).
+   */
+  async join(channel: string, since: Position | undefined, id: number): Promise<SubscribeResult | undefined> {
     this.channels.add(channel);
     try {
-      const result = await this.node.streams.join(channel, this.socket, since);
+      const result = await this.node.streams.join(channel, this.socket, since, (reply) => this.reply(id, reply));
       return this.isClosed ? undefined : result;
     } catch (error) {
       this.channels.delete(channel);
@@ -141,6 +150,11 @@ export class Session {
     if (this.state !== 'closed') this.socket.send(this.codec.encode(frame));
   }
 
+  /** The `ok` reply to request `id`. */
+  reply(id: number, result: object | undefined): void {
+    this.send(result === undefined ? { t: 'ok', id } : { t: 'ok', id, r: result });
+  }
+
   /** Runs `task` after the subscribes and unsubscribes queued so far, so that none interleaves with it. */
   afterSubscriptions(task: () => void): Promise<void> {
     const done = this.subscriptionQueue.then(task);
@@ -158,15 +172,16 @@ export class Session {
       this.isClosed
         ? Promise.resolve()
         : this.runCommand(frame).then(
-            (result) =>
-              this.send(result === undefined ? { t: 'ok', id: frame.id } : { t: 'ok', id: frame.id, r: result }),
+            (result) => {
+              if (result !== REPLIED) this.reply(frame.id, result);
+            },
             (error: unknown) => this.sendError(frame.id, error),
           );
     if (frame.t === 'sub' || frame.t === 'unsub') this.subscriptionQueue = this.subscriptionQueue.then(run);
     else void run();
   }
 
-  private runCommand(frame: ClientFrame): Promise<object | undefined> {
+  private runCommand(frame: ClientFrame): Promise<object | undefined | typeof REPLIED> {
     try {
       return this.dispatchCommand(this, frame);
     } catch (error) {

@@ -1,4 +1,10 @@
-import type { LostPush, Position, SubscribeResult, WireFormat } from '@switchboard/protocol';
+import {
+  encodeChannelName,
+  type LostPush,
+  type Position,
+  type SubscribeResult,
+  type WireFormat,
+} from '@switchboard/protocol';
 import type { PositionedPublication, Publication } from '../brokers/broker.js';
 import { notAvailable } from '../errors.js';
 import { sleep, within } from '../time.js';
@@ -81,6 +87,8 @@ export class ChannelStream {
   /** Transport topic names, made with the first member of each format and shared by all. */
   private msgpackTopic: string | undefined;
   private jsonTopic: string | undefined;
+  /** The channel's name as msgpack pushes carry it, encoded once. */
+  private msgpackName: Uint8Array | undefined;
   private state: State = 'starting';
   private last: Position | undefined;
   /** Arrivals held while starting or repairing, in arrival order. */
@@ -125,11 +133,17 @@ export class ChannelStream {
   }
 
   /**
-   * Adds `member` and answers its `sub`: without `since`, where the channel stands here; with
-   * it, the missed publications are sent to the member directly, then it enters the topic.
-   * Resolves with undefined when the member left meanwhile.
+   * Adds `member` and answers its `sub` through `respond`: without `since`, where the channel
+   * stands here; with it, whether what was missed follows. Then, in the same synchronous step, the
+   * missed publications are sent to the member directly and it enters the topic — after the
+   * reply, so that a client knows the epoch of every push it gets (protocol §4). Resolves with
+   * the reply, or undefined when the member left meanwhile (nothing was answered).
    */
-  async join(member: StreamMember, since: Position | undefined): Promise<SubscribeResult | undefined> {
+  async join(
+    member: StreamMember,
+    since: Position | undefined,
+    respond: (result: SubscribeResult) => void,
+  ): Promise<SubscribeResult | undefined> {
     this.count(member.format, +1);
     this.joining ??= new Set();
     this.joining.add(member);
@@ -138,8 +152,8 @@ export class ChannelStream {
         await within(this.settled(), JOIN_WAIT_MS, () => notAvailable('broker'));
         if (!this.joining.has(member)) return undefined;
         const result = since
-          ? await within(this.resume(member, since), JOIN_WAIT_MS, () => notAvailable('broker'))
-          : this.enter(member, []);
+          ? await within(this.resume(member, since, respond), JOIN_WAIT_MS, () => notAvailable('broker'))
+          : this.enter(member, respond, []);
         if (result !== 'again') return result;
       }
       throw notAvailable(`channel ${this.channel}`);
@@ -319,6 +333,12 @@ export class ChannelStream {
     return (this.jsonTopic ??= topicOf('json', this.channel));
   }
 
+  private name(format: WireFormat): Uint8Array | undefined {
+    if (format !== 'msgpack') return undefined;
+    this.msgpackName ??= encodeChannelName(this.channel);
+    return this.msgpackName;
+  }
+
   /** Fans a publication out to the members: one encoding per wire format in use. */
   private emit(publication: Publication): void {
     if (publication.position) this.last = publication.position;
@@ -328,7 +348,7 @@ export class ChannelStream {
     for (const format of FORMATS) {
       const count = this.members(format);
       if (count === 0) continue;
-      const frame = encodePush(format, publication);
+      const frame = encodePush(format, publication, this.name(format));
       this.context.queue.push(this.topic(format), frame, format === 'msgpack');
       bytes += frame.byteLength * count;
     }
@@ -346,25 +366,31 @@ export class ChannelStream {
     }
   }
 
-  /** Enters the member into the topic after sending it `replay` directly: one synchronous step. */
+  /** Answers, sends `replay` directly, and enters the member into the topic: one synchronous step. */
   private enter(
     member: StreamMember,
+    respond: (result: SubscribeResult) => void,
     replay: readonly Publication[],
     result?: Omit<SubscribeResult, 'ep' | 'off'> & { readonly from?: Position },
   ): SubscribeResult {
-    for (const publication of replay) member.send(encodePush(member.format, publication));
-    // Frames still queued for the topic were sent above or precede the reply's position.
-    this.context.queue.flush();
-    member.subscribe(this.topic(member.format));
     const at = result?.from ?? (this.last as Position);
     const reply: SubscribeResult = { ep: at.ep, off: at.off };
     if (result?.rec !== undefined) reply.rec = result.rec;
     if (result?.why !== undefined) reply.why = result.why;
+    respond(reply);
+    for (const publication of replay) member.send(encodePush(member.format, publication, this.name(member.format)));
+    // Frames still queued for the topic were sent above or precede the reply's position.
+    this.context.queue.flush();
+    member.subscribe(this.topic(member.format));
     return reply;
   }
 
   /** A join with `since`: what it missed, from history and from what this stream emitted meanwhile. */
-  private async resume(member: StreamMember, since: Position): Promise<SubscribeResult | 'again' | undefined> {
+  private async resume(
+    member: StreamMember,
+    since: Position,
+    respond: (result: SubscribeResult) => void,
+  ): Promise<SubscribeResult | 'again' | undefined> {
     const recording: Publication[] = [];
     this.recordings ??= new Set();
     this.recordings.add(recording);
@@ -386,8 +412,8 @@ export class ChannelStream {
       const replay = replayable ? missed(from, last, outcome.replay, recording) : [];
       if (replay === undefined) return 'again';
       this.context.observer.recovery(outcome.recovered, outcome.recovered ? undefined : outcome.reason);
-      if (outcome.recovered) return this.enter(member, [...replay, ...liveOnly], { rec: true });
-      return this.enter(member, [...replay, ...liveOnly], {
+      if (outcome.recovered) return this.enter(member, respond, [...replay, ...liveOnly], { rec: true });
+      return this.enter(member, respond, [...replay, ...liveOnly], {
         rec: false,
         why: outcome.reason,
         ...(replayable ? { from } : {}),

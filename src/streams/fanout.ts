@@ -1,6 +1,7 @@
 import {
   codecs,
   decodeData,
+  encodeChannelName,
   encodePublicationJson,
   encodePublicationMsgpack,
   type WireFormat,
@@ -14,10 +15,18 @@ export interface TopicPublisher {
 
 export const FORMATS: readonly WireFormat[] = ['msgpack', 'json'];
 
-/** The push frame of a publication in one wire format. */
-export function encodePush(format: WireFormat, { channel, position, data }: Publication): Uint8Array {
-  if (format === 'msgpack') return encodePublicationMsgpack(channel, position, data);
-  return encodePublicationJson(channel, position, JSON.stringify(decodeData(data)));
+/**
+ * The push frame of a publication in one wire format. `msgpackName` is the channel's name as
+ * encodeChannelName writes it, which a stream keeps so as not to encode it per publication.
+ */
+export function encodePush(
+  format: WireFormat,
+  { channel, position, data }: Publication,
+  msgpackName?: Uint8Array,
+): Uint8Array {
+  if (format === 'msgpack')
+    return encodePublicationMsgpack(msgpackName ?? encodeChannelName(channel), position?.off, data);
+  return encodePublicationJson(channel, position?.off, JSON.stringify(decodeData(data)));
 }
 
 /** Any other hub → client frame (a `lost` push), in one wire format. */

@@ -91,7 +91,12 @@ export class Streams implements BrokerEventHandler {
   }
 
   /** Joins `member` to `channel` (see ChannelStream.join); the first member creates the stream. */
-  join(channel: string, member: StreamMember, since?: Position): Promise<SubscribeResult | undefined> {
+  join(
+    channel: string,
+    member: StreamMember,
+    since: Position | undefined,
+    respond: (result: SubscribeResult) => void,
+  ): Promise<SubscribeResult | undefined> {
     let stream = this.streams.get(channel);
     if (!stream) {
       if (this.streams.size >= this.options.maxChannels)
@@ -100,7 +105,7 @@ export class Streams implements BrokerEventHandler {
       this.streams.set(channel, stream);
       stream.start(this.interest.want(channel));
     }
-    return stream.join(member, since);
+    return stream.join(member, since, respond);
   }
 
   /** Removes `member` from `channel`, which it joined: the caller leaves each channel once. */

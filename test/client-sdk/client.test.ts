@@ -50,7 +50,7 @@ describe('Client', { timeout: 60_000 }, () => {
     c.subscribe('handshake');
     await c.publish('handshake', 1);
     assert.equal(socketAt(tapped, 0).binaryType, 'arraybuffer');
-    assert.equal(socketAt(tapped, 0).protocol, 'switchboard.v1.msgpack');
+    assert.equal(socketAt(tapped, 0).protocol, 'switchboard.v2.msgpack');
     const [first, ...rest] = socketAt(tapped, 0).sent;
     assert.deepEqual(first, { t: 'connect', id: 1, token: 'secret', name: 'tests', version: '1.2.3' });
     assert.deepEqual(rest.map((frame) => frame.t).sort(), ['pub', 'sub']);
@@ -97,7 +97,7 @@ describe('Client', { timeout: 60_000 }, () => {
     c.connect();
     c.connect();
     const result = await connected;
-    assert.equal(result.v, 1);
+    assert.equal(result.v, 2);
     assert.deepEqual(states, ['connecting', 'connected']);
     assert.equal(hub.node.sessions.size >= 1, true);
   });
@@ -394,7 +394,7 @@ describe('Client', { timeout: 60_000 }, () => {
     assert.deepEqual(publication.data, { text: 'héllo', list: [1, 2] });
     assert.deepEqual(publication.position, { ep: ack.ep, off: ack.off });
     const socket = socketAt(tapped, 0);
-    assert.equal(socket.protocol, 'switchboard.v1.json');
+    assert.equal(socket.protocol, 'switchboard.v2.json');
     assert.ok(socket.sentText.every(Boolean));
   });
 });

@@ -45,8 +45,9 @@ export class ScriptedLink implements Link {
     this.hub({ t: 'ok', id: this.lastSub(channel).id, r: result });
   }
 
-  msg(channel: string, ep: string, off: number, d: unknown = off): void {
-    this.hub({ t: 'msg', ch: channel, ep, off, d });
+  /** A push of `channel` at `off`; pushes carry no epoch (it is the subscription's), `_ep` only documents the test's intent. */
+  msg(channel: string, _ep: string, off: number, d: unknown = off): void {
+    this.hub({ t: 'msg', ch: channel, off, d });
   }
 
   /** The link closes under the Client, as a WebSocket does (1006: no close frame). */

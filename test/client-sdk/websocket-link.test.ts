@@ -99,17 +99,17 @@ describe('the WebSocket link', () => {
     assert.deepEqual(frames, [push]);
   });
 
-  it('reports and ignores a message that is not a frame of protocol v1', () => {
+  it('reports and ignores a message that is not a frame of protocol v2', () => {
     const { socket, frames, problems } = linked();
     socket.receive(msgpackCodec.encode({ t: 'nonsense' }));
-    socket.receive(msgpackCodec.encode({ t: 'msg', ch: 'x', ep: 'e', d: 1 }));
+    socket.receive(msgpackCodec.encode(['x', 'one', 1]));
     socket.receive(new Uint8Array([0xc1]));
     assert.deepEqual(frames, []);
     assert.deepEqual(
       problems.map((problem) => [problem.code, problem.message]),
       [
         [ClientErrorCode.BAD_FRAME, 'ignored a bad frame: t: unknown frame type'],
-        [ClientErrorCode.BAD_FRAME, 'ignored a bad frame: ep and off come together'],
+        [ClientErrorCode.BAD_FRAME, 'ignored a bad frame: off: invalid'],
         [ClientErrorCode.BAD_FRAME, 'ignored a bad frame: byte 0xc1 is not msgpack'],
       ],
     );

@@ -157,7 +157,7 @@ export const publicationPush = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.record(
-      { t: fc.constant('msg' as const), ch: channel, ep: epoch, off: offset, d: jsonData },
+      { t: fc.constant('msg' as const), ch: channel, off: offset, d: jsonData },
       { noNullPrototype: true },
     ),
   },

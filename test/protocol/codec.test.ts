@@ -8,6 +8,7 @@ import {
   decodeClientFrame,
   decodeData,
   decodeServerFrame,
+  encodeChannelName,
   encodeData,
   encodePublicationJson,
   encodePublicationMsgpack,
@@ -110,10 +111,12 @@ describe('codecs', () => {
   });
 
   it('integers beyond 32 bits travel as float64 and decode exactly', () => {
-    const frame = { t: 'msg', ch: 'c', ep: 'e', off: Number.MAX_SAFE_INTEGER, d: -(2 ** 40) };
-    const bytes = msgpackCodec.encode(frame);
+    const bytes = encodePublicationMsgpack(encodeChannelName('c'), Number.MAX_SAFE_INTEGER, encodeData(-(2 ** 40)));
     assert.ok(hex(bytes).includes('cb433fffffffffffff'), 'off as float64');
-    assert.deepStrictEqual(decodeServerFrame(msgpackCodec, bytes), { kind: 'frame', frame });
+    assert.deepStrictEqual(decodeServerFrame(msgpackCodec, bytes), {
+      kind: 'frame',
+      frame: { t: 'msg', ch: 'c', off: Number.MAX_SAFE_INTEGER, d: -(2 ** 40) },
+    });
   });
 
   it('ids and offsets are accepted in any msgpack number format holding an integer', () => {
@@ -159,33 +162,44 @@ describe('the strict msgpack reader used by these tests', () => {
 });
 
 describe('publication pushes', () => {
-  /** The object a push stands for: positioned, or live-only without `ep`/`off`. */
+  /** The array a push is on the wire, and the object it decodes to: positioned, or live-only without `off`. */
+  const pushArray = (ch: string, pos: Position | undefined, d: unknown) => (pos ? [ch, pos.off, d] : [ch, d]);
   const pushObject = (ch: string, pos: Position | undefined, d: unknown) =>
-    pos ? { t: 'msg', ch, ep: pos.ep, off: pos.off, d } : { t: 'msg', ch, d };
+    pos ? { t: 'msg', ch, off: pos.off, d } : { t: 'msg', ch, d };
 
-  it('encodePublicationMsgpack splices data into exactly the bytes of msgpackCodec.encode', () => {
+  it('encodePublicationMsgpack splices data into exactly the bytes of msgpackCodec.encode of the array', () => {
     fc.assert(
       fc.property(channel, maybePosition, jsonData, (ch, pos, d) => {
-        const object = pushObject(ch, pos, d);
-        const push = encodePublicationMsgpack(ch, pos, encodeData(d));
-        assert.deepStrictEqual(decodeServerFrame(msgpackCodec, push), { kind: 'frame', frame: object });
-        assert.deepStrictEqual(msgpackCodec.parse(push), msgpackCodec.parse(msgpackCodec.encode(object)));
-        assert.equal(hex(push), hex(msgpackCodec.encode(object)));
+        const push = encodePublicationMsgpack(encodeChannelName(ch), pos?.off, encodeData(d));
+        assert.deepStrictEqual(decodeServerFrame(msgpackCodec, push), { kind: 'frame', frame: pushObject(ch, pos, d) });
+        assert.equal(hex(push), hex(msgpackCodec.encode(pushArray(ch, pos, d))));
         assert.equal(standardMsgpackProblem(push), undefined);
       }),
       { numRuns: 400 },
     );
   });
 
-  it('encodePublicationJson splices data into exactly the text of jsonCodec.encode', () => {
+  it('encodePublicationJson splices data into exactly the text of jsonCodec.encode of the array', () => {
     fc.assert(
       fc.property(channel, maybePosition, jsonData, (ch, pos, d) => {
-        const object = pushObject(ch, pos, d);
-        const push = encodePublicationJson(ch, pos, JSON.stringify(decodeData(encodeData(d))));
-        assert.deepStrictEqual(decodeServerFrame(jsonCodec, push), { kind: 'frame', frame: object });
-        assert.equal(Buffer.from(push).toString('utf8'), Buffer.from(jsonCodec.encode(object)).toString('utf8'));
+        const push = encodePublicationJson(ch, pos?.off, JSON.stringify(decodeData(encodeData(d))));
+        assert.deepStrictEqual(decodeServerFrame(jsonCodec, push), { kind: 'frame', frame: pushObject(ch, pos, d) });
+        assert.equal(
+          Buffer.from(push).toString('utf8'),
+          Buffer.from(jsonCodec.encode(pushArray(ch, pos, d))).toString('utf8'),
+        );
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('cost at most the channel length + 12 bytes over the data in msgpack (offsets up to 2^53 − 1)', () => {
+    fc.assert(
+      fc.property(channel, fc.oneof(fc.nat(), fc.maxSafeNat()), jsonData, (ch, off, d) => {
+        const data = encodeData(d);
+        const push = encodePublicationMsgpack(encodeChannelName(ch), off, data);
+        assert.ok(push.length - data.length <= ch.length + 12, `${push.length - data.length} bytes for ${ch.length}`);
+      }),
     );
   });
 
@@ -429,7 +443,7 @@ describe('spec examples in protocol/README.md', () => {
 
   it('the msgpack push hex is what encodePublicationMsgpack produces', () => {
     const expected = unhex(block('msgpack-push'));
-    const push = encodePublicationMsgpack('news:eu', { ep: 'Ab3xY9kQ', off: 42 }, encodeData({ title: 'hello' }));
+    const push = encodePublicationMsgpack(encodeChannelName('news:eu'), 42, encodeData({ title: 'hello' }));
     assert.equal(hex(push), hex(expected));
     assert.match(readme, new RegExp(`\\(${expected.length} bytes\\)`));
   });

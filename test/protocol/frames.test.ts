@@ -195,11 +195,14 @@ describe('frame bounds', () => {
       [{ t: 'err', id: -1, code: 107, msg: 'x' }, 'invalid'],
       [{ t: 'err', id: MAX_U32 + 1, code: 107, msg: 'x' }, 'invalid'],
       [{ t: 'err', id: 1, code: 107 }, 'invalid'],
-      [{ t: 'msg', ch: 'c', ep: 'e', off: -1, d: 1 }, 'invalid'],
-      [{ t: 'msg', ch: 'c', ep: 'e', off: 0 }, 'invalid'], // d is required, even if null
-      [{ t: 'msg', ch: 'c', d: 1 }, 'frame'], // live-only: no position
-      [{ t: 'msg', ch: 'c', ep: 'e', d: 1 }, 'invalid'], // ep and off come together
-      [{ t: 'msg', ch: 'c', off: 1, d: 1 }, 'invalid'],
+      [{ t: 'msg', ch: 'c', off: -1, d: 1 }, 'invalid'],
+      [{ t: 'msg', ch: 'c', off: 0 }, 'invalid'], // d is required, even if null
+      [{ t: 'msg', ch: 'c', d: 1 }, 'frame'], // live-only: no offset
+      [{ t: 'msg', ch: 'c', off: 1, d: 1 }, 'frame'], // the epoch is the subscription's
+      [['c', -1, 1], 'invalid'], // the wire form: [ch, off, d]
+      [['c', 1, 1], 'frame'],
+      [['c', 1], 'frame'], // [ch, d]: live-only
+      [['c', 1, 2, 3], 'invalid'],
       [{ t: 'unsubd', ch: 'c', code: 103, msg: 'revoked' }, 'frame'],
       [{ t: 'drain', after: -1 }, 'invalid'],
       [{ t: 'drain', after: 0 }, 'frame'],

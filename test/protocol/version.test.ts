@@ -3,12 +3,12 @@ import { describe, it } from 'node:test';
 import { negotiateSubprotocol, PROTOCOL_VERSION, SUBPROTOCOLS, type WireFormat } from '@switchboard/protocol';
 import fc from 'fast-check';
 
-const MSGPACK = 'switchboard.v1.msgpack';
-const JSON_ = 'switchboard.v1.json';
+const MSGPACK = 'switchboard.v2.msgpack';
+const JSON_ = 'switchboard.v2.json';
 
 describe('version', () => {
-  it('is protocol 1 with the two documented subprotocols', () => {
-    assert.equal(PROTOCOL_VERSION, 1);
+  it('is protocol 2 with the two documented subprotocols', () => {
+    assert.equal(PROTOCOL_VERSION, 2);
     assert.deepStrictEqual({ ...SUBPROTOCOLS }, { msgpack: MSGPACK, json: JSON_ });
   });
 });
@@ -26,9 +26,11 @@ describe('negotiateSubprotocol', () => {
       ',',
       ', ,',
       'foo',
-      'switchboard.v2.msgpack',
-      'switchboard.v1',
-      'switchboard.v1.cbor',
+      'switchboard.v3.msgpack',
+      'switchboard.v2',
+      'switchboard.v1.msgpack',
+      'switchboard.v1.json',
+      'switchboard.v2.cbor',
     ]) {
       assert.equal(negotiateSubprotocol(header), undefined, JSON.stringify(header));
     }
@@ -36,13 +38,13 @@ describe('negotiateSubprotocol', () => {
 
   it('matches names exactly: case, parameters and inner characters count', () => {
     for (const header of [
-      'SWITCHBOARD.V1.MSGPACK',
-      'Switchboard.v1.json',
-      'switchboard.v1.msgpack;q=1',
-      'switchboard.v1.json.',
-      'xswitchboard.v1.json',
-      '"switchboard.v1.json"',
-      'switchboard.v1.msgpack switchboard.v1.json',
+      'SWITCHBOARD.V2.MSGPACK',
+      'Switchboard.v2.json',
+      'switchboard.v2.msgpack;q=1',
+      'switchboard.v2.json.',
+      'xswitchboard.v2.json',
+      '"switchboard.v2.json"',
+      'switchboard.v2.msgpack switchboard.v2.json',
     ]) {
       assert.equal(negotiateSubprotocol(header), undefined, header);
     }

@@ -1,4 +1,4 @@
-import { codecs, type ServerFrame, type WireFormat } from '@switchboard/protocol';
+import { codecs, fromWire, type ServerFrame, type SubscribeResult, type WireFormat } from '@switchboard/protocol';
 import type { BrokerEventHandler, Publication } from '../../src/brokers/broker.js';
 import { MemoryBroker } from '../../src/brokers/memory.js';
 import type { StreamMember } from '../../src/streams/channel-stream.js';
@@ -88,9 +88,13 @@ export class TestMember implements StreamMember {
   }
 
   receive(bytes: Uint8Array): void {
-    const frame = codecs[this.format].parse(bytes) as ServerFrame;
-    this.frames.push(frame);
+    this.frames.push(fromWire(codecs[this.format].parse(bytes)) as ServerFrame);
   }
+
+  /** What the session would send as the `sub` reply: recorded in line with the pushes. */
+  respond = (result: SubscribeResult): void => {
+    this.frames.push({ t: 'ok', id: 1, r: result });
+  };
 
   /** Offsets of the publications received on `channel` (undefined for live-only ones). */
   offsets(channel?: string): Array<number | undefined> {

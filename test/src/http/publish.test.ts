@@ -20,7 +20,8 @@ describe('POST /api/publish', () => {
     const ack = (await response.json()) as { epoch: string; offset: number };
     assert.equal(ack.offset, 1);
     await waitFor(() => client.publications('sport').length === 1, 'the push');
-    assert.deepEqual(client.publications('sport')[0], { t: 'msg', ch: 'sport', ep: ack.epoch, off: 1, d: 2 });
+    assert.ok(ack.epoch);
+    assert.deepEqual(client.publications('sport')[0], { t: 'msg', ch: 'sport', off: 1, d: 2 });
     client.close();
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeData } from '@switchboard/protocol';
-import { streamsFixture } from './fixture.js';
+import { join, streamsFixture } from './fixture.js';
 
 describe('a channel stream: joins', () => {
   it('without since, answers where the channel stands here; what follows arrives once, through the topic', async () => {
@@ -9,7 +9,7 @@ describe('a channel stream: joins', () => {
     await publish('c', 1);
     await publish('c', 2);
     const a = member();
-    const reply = await streams.join('c', a);
+    const reply = await join(streams, 'c', a);
     assert.equal(reply?.off, 2);
     await publish('c', 3);
     await settle();
@@ -19,17 +19,18 @@ describe('a channel stream: joins', () => {
   it('with since, replays exactly what was missed, then continues live, with publications racing the join', async () => {
     const { streams, member, publish, settle } = await streamsFixture();
     const watcher = member();
-    await streams.join('c', watcher);
+    await join(streams, 'c', watcher);
     const first = await publish('c', 1);
     for (let i = 2; i <= 5; i++) await publish('c', i);
     const resumer = member('json');
     const racing = Promise.all([6, 7, 8].map((i) => publish('c', i)));
-    const reply = await streams.join('c', resumer, { ep: first.ep, off: 2 });
+    const reply = await join(streams, 'c', resumer, { ep: first.ep, off: 2 });
     await racing;
     await publish('c', 9);
     await settle();
     assert.equal(reply?.rec, true);
     assert.deepEqual(resumer.offsets('c'), [3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(resumer.frames[0]?.t, 'ok', 'the reply comes before the replay, so the client knows its epoch');
     assert.deepEqual(watcher.offsets('c'), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
@@ -38,7 +39,7 @@ describe('a channel stream: joins', () => {
     const first = await publish('c', 1);
     for (let i = 2; i <= 9; i++) await publish('c', i);
     const late = member();
-    const reply = await streams.join('c', late, { ep: first.ep, off: 1 });
+    const reply = await join(streams, 'c', late, { ep: first.ep, off: 1 });
     await settle();
     assert.deepEqual(reply, { ep: first.ep, off: 9, rec: false, why: 'too_many_missed' });
     assert.deepEqual(late.offsets('c'), []);
@@ -50,7 +51,7 @@ describe('a channel stream: joins', () => {
     broker.forget('c');
     for (let i = 1; i <= 3; i++) await publish('c', i);
     const back = member();
-    const reply = await streams.join('c', back, old);
+    const reply = await join(streams, 'c', back, old);
     await settle();
     assert.equal(reply?.rec, false);
     assert.equal(reply?.why, 'epoch_changed');
@@ -63,7 +64,7 @@ describe('a channel stream: joins', () => {
     const { streams, member, publish } = await streamsFixture();
     const first = await publish('c', 1);
     const gone = member();
-    const joining = streams.join('c', gone, { ep: first.ep, off: 0 });
+    const joining = join(streams, 'c', gone, { ep: first.ep, off: 0 });
     streams.leave('c', gone);
     assert.equal(await joining, undefined);
     assert.equal(gone.topics.size, 0, 'it never entered the topic');
@@ -75,8 +76,8 @@ describe('a channel stream: gaps in what reaches this hub', () => {
   it('repairs lost publications from history, once for all members, in order, before the next one', async () => {
     const { broker, streams, member, publish, settle, observed } = await streamsFixture();
     const [a, b] = [member(), member('json')];
-    await streams.join('c', a);
-    await streams.join('c', b);
+    await join(streams, 'c', a);
+    await join(streams, 'c', b);
     await publish('c', 1);
     broker.dropping = true;
     await publish('c', 2);
@@ -93,7 +94,7 @@ describe('a channel stream: gaps in what reaches this hub', () => {
   it('tells every member once when history cannot supply the gap, then continues', async () => {
     const { broker, streams, member, publish, settle } = await streamsFixture({ maxRecovery: 2 });
     const a = member();
-    await streams.join('c', a);
+    await join(streams, 'c', a);
     await publish('c', 1);
     broker.dropping = true;
     for (let i = 2; i <= 6; i++) await publish('c', i);
@@ -109,7 +110,7 @@ describe('a channel stream: gaps in what reaches this hub', () => {
   it('after an epoch change, tells members once, then delivers the new epoch from its first publication', async () => {
     const { broker, streams, member, publish, settle } = await streamsFixture();
     const a = member();
-    await streams.join('c', a);
+    await join(streams, 'c', a);
     await publish('c', 'old');
     broker.forget('c');
     broker.dropping = true;
@@ -117,21 +118,17 @@ describe('a channel stream: gaps in what reaches this hub', () => {
     broker.dropping = false;
     await publish('c', 'new 2');
     await settle();
-    const after = a.frames.slice(1);
+    const after = a.frames.slice(2);
     assert.deepEqual(
-      after.map((frame) => (frame.t === 'msg' || frame.t === 'lost' ? [frame.t, frame.ep, frame.off] : [frame.t])),
-      [
-        ['lost', first.ep, 0],
-        ['msg', first.ep, 1],
-        ['msg', first.ep, 2],
-      ],
+      after.map((frame) => (frame.t === 'msg' ? [frame.t, frame.off] : frame)),
+      [{ t: 'lost', ch: 'c', ep: first.ep, off: 0, why: 'epoch_changed' }, ['msg', 1], ['msg', 2]],
     );
   });
 
   it('after delivery was interrupted, a quiet channel learns of a lost epoch without any publication', async () => {
     const { broker, streams, member, publish, settle, observed } = await streamsFixture();
     const members = ['q1', 'q2', 'q3'].map((channel) => [channel, member()] as const);
-    for (const [channel, m] of members) await streams.join(channel, m);
+    for (const [channel, m] of members) await join(streams, channel, m);
     for (const [channel] of members) await publish(channel, 'before');
     await settle();
     streams.onDeliveryInterrupted();
@@ -151,7 +148,7 @@ describe('a channel stream: gaps in what reaches this hub', () => {
   it('after delivery was interrupted, repairs what was published meanwhile on a channel that then went quiet', async () => {
     const { broker, streams, member, publish, settle } = await streamsFixture();
     const a = member();
-    await streams.join('c', a);
+    await join(streams, 'c', a);
     await publish('c', 1);
     streams.onDeliveryInterrupted();
     broker.dropping = true;
@@ -165,7 +162,7 @@ describe('a channel stream: gaps in what reaches this hub', () => {
   it('passes live-only publications (no position) through as they come', async () => {
     const { streams, member, settle } = await streamsFixture();
     const a = member();
-    await streams.join('c', a);
+    await join(streams, 'c', a);
     streams.onPublication({ channel: 'c', data: encodeData('raw') });
     await settle();
     assert.deepEqual(a.offsets('c'), [undefined]);
@@ -174,7 +171,7 @@ describe('a channel stream: gaps in what reaches this hub', () => {
   it('drops a publication it already delivered', async () => {
     const { streams, member, publish, settle } = await streamsFixture();
     const a = member();
-    await streams.join('c', a);
+    await join(streams, 'c', a);
     const one = await publish('c', 1);
     streams.onPublication({ channel: 'c', position: one, data: encodeData(1) });
     await settle();
@@ -186,7 +183,7 @@ describe('a channel stream: position checks', () => {
   it('repair a publication that never arrived once a second check still finds the hub behind', async () => {
     const { broker, streams, member, publish, settle } = await streamsFixture();
     const a = member();
-    await streams.join('c', a);
+    await join(streams, 'c', a);
     await publish('c', 1);
     broker.dropping = true;
     await publish('c', 2);

@@ -1,4 +1,4 @@
-import { encodeData, type WireFormat } from '@switchboard/protocol';
+import { encodeData, type Position, type WireFormat } from '@switchboard/protocol';
 import type { BrokerEventHandler, Publication } from '../../../src/brokers/broker.js';
 import type { ReadPurpose, StreamObserver } from '../../../src/streams/channel-stream.js';
 import { Streams, type StreamsOptions } from '../../../src/streams/streams.js';
@@ -49,6 +49,11 @@ export class Observed implements StreamObserver {
   historyReads(purpose: ReadPurpose): number {
     return this.reads.filter(([p, history]) => p === purpose && history).length;
   }
+}
+
+/** Joins as a session does, with the member recording the `sub` reply in line with its pushes. */
+export function join(streams: Streams, channel: string, member: TestMember, since?: Position) {
+  return streams.join(channel, member, since, member.respond);
 }
 
 /** Streams over a lossy memory broker, with native topics in miniature. */

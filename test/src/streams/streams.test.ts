@@ -5,14 +5,14 @@ import { HubError } from '../../../src/errors.js';
 import { topicOf } from '../../../src/streams/fanout.js';
 import { Streams } from '../../../src/streams/streams.js';
 import { RecordingBroker, RecordingPublisher, TestMember, TopicBus } from '../support.js';
-import { history, Observed, streamsFixture } from './fixture.js';
+import { history, join, Observed, streamsFixture } from './fixture.js';
 
 describe('streams: one per channel with local members', () => {
   it('subscribe at the broker with the first member and release it after the last', async () => {
     const { broker, streams, member } = await streamsFixture();
     const [a, b] = [member('msgpack'), member('json')];
-    await streams.join('news', a);
-    await streams.join('news', b);
+    await join(streams, 'news', a);
+    await join(streams, 'news', b);
     streams.leave('news', a);
     await streams.settled();
     assert.deepEqual(broker.calls, [['subscribe', ['news']]]);
@@ -29,13 +29,13 @@ describe('streams: one per channel with local members', () => {
     streams.attach(publisher);
     await broker.start(streams);
     const bus = new TopicBus();
-    await streams.join('news', new TestMember(bus));
-    await streams.join('news', new TestMember(bus));
+    await join(streams, 'news', new TestMember(bus));
+    await join(streams, 'news', new TestMember(bus));
     await broker.publish('news', encodeData({ n: 1 }), history);
     assert.equal(publisher.published.length, 0, 'queued, not published inside the caller');
     streams.flush();
     assert.equal(publisher.published.length, 1, 'one encoding for two msgpack members');
-    await streams.join('news', new TestMember(bus, 'json'));
+    await join(streams, 'news', new TestMember(bus, 'json'));
     const { ep } = await broker.publish('news', encodeData({ n: 2 }), history);
     await new Promise((resolve) => setImmediate(resolve));
     const latest = publisher.published.slice(1);
@@ -46,7 +46,8 @@ describe('streams: one per channel with local members', () => {
         [topicOf('json', 'news'), false],
       ],
     );
-    const expected = { t: 'msg', ch: 'news', ep, off: 2, d: { n: 2 } };
+    assert.ok(ep);
+    const expected = { t: 'msg', ch: 'news', off: 2, d: { n: 2 } };
     assert.deepEqual(decodeServerFrame(msgpackCodec, latest[0]?.message ?? new Uint8Array()), {
       kind: 'frame',
       frame: expected,
@@ -65,19 +66,19 @@ describe('streams: one per channel with local members', () => {
 
   it('refuse a new channel beyond the per-node limit with error 106, and still admit members of existing ones', async () => {
     const { streams, member } = await streamsFixture({ maxChannels: 1 });
-    await streams.join('a', member());
+    await join(streams, 'a', member());
     await assert.rejects(
-      streams.join('b', member()),
+      join(streams, 'b', member()),
       (error: unknown) => error instanceof HubError && error.code === ErrorCode.LIMIT_EXCEEDED,
     );
-    await streams.join('a', member('json'));
+    await join(streams, 'a', member('json'));
   });
 
   it('answer a join with no broker with a temporary error, and forget the channel', async () => {
     const { broker, streams, member } = await streamsFixture();
     broker.failSubscribe = true;
     await assert.rejects(
-      streams.join('down', member()),
+      join(streams, 'down', member()),
       (error: unknown) => error instanceof HubError && error.temporary,
     );
     assert.equal(streams.channelCount, 0);
@@ -85,9 +86,9 @@ describe('streams: one per channel with local members', () => {
 
   it('list their channels with members and publications fanned out, for the admin view', async () => {
     const { streams, member, publish, settle } = await streamsFixture();
-    await streams.join('busy', member());
-    await streams.join('busy', member());
-    await streams.join('calm', member());
+    await join(streams, 'busy', member());
+    await join(streams, 'busy', member());
+    await join(streams, 'calm', member());
     await publish('busy', 1);
     await publish('busy', 2);
     await settle();

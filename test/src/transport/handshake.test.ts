@@ -88,7 +88,7 @@ describe('a hub on the wire', () => {
   after(() => hub.stop());
 
   const upgrade = (extra: string[]) =>
-    rawHttp(hub.port, ['GET /ws HTTP/1.1', 'Host: x', 'Sec-WebSocket-Protocol: switchboard.v1.json', ...extra]);
+    rawHttp(hub.port, ['GET /ws HTTP/1.1', 'Host: x', 'Sec-WebSocket-Protocol: switchboard.v2.json', ...extra]);
 
   it('switches protocols only for a handshake by the RFC', async () => {
     const good = [

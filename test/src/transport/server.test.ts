@@ -17,7 +17,7 @@ describe('transport', () => {
   it('refuses a WebSocket with an unknown subprotocol with HTTP 400 and a reason', async () => {
     const { status, body } = await upgradeRefusal(hub.url, {}, ['chat']);
     assert.equal(status, 400);
-    assert.match(body, /switchboard\.v1\.msgpack/);
+    assert.match(body, /switchboard\.v2\.msgpack/);
   });
 
   it('refuses a WebSocket without a subprotocol with HTTP 400', async () => {
