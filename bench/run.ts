@@ -1,33 +1,39 @@
 /**
- * `npm run bench [-- --quick] [--only idle,fanout,redis,churn,cluster|<scenario id>] [--profile] [--record|--no-record] [--no-pin]`
+ * `npm run bench [-- --quick] [--only <groups or scenario ids>] [--until-quiet N] [--profile] [--record|--no-record] [--no-pin]`
  * `node --import tsx bench/run.ts --render bench/results/<id>.json` prints a run's markdown section again.
  *
- * Measures Switchboard against a bare uWebSockets.js server in the same run: idle connections,
- * fan-out throughput and latency (memory broker and Redis ingress), connection churn, and (full
- * mode) 50,000 connections over three hub processes. Writes bench/results/<id>.json; a full run
- * (or any run with --record) appends a section to docs/BENCHMARKS.md and redraws
- * docs/benchmarks/latency.svg. All traffic stays on 127.0.0.0/8; every scenario is bounded.
+ * Measures Switchboard against a bare uWebSockets.js server in the same run: server CPU per
+ * delivery, deliveries per second, latency and bytes per push for each publish pattern (deep and
+ * single WebSocket publishes, HTTP, Redis, Kafka), wire format and TLS; idle connections,
+ * connection churn, and (full mode) 50,000 connections over three hub processes. Groups for
+ * --only: fanout, patterns, redis, kafka, json, tls, idle, churn, cluster (presence, api: not yet).
+ * --until-quiet N repeats each measurement up to N times until the rest of the machine used under
+ * 0.1 core during its window (default 3, quick 1), and marks those that never got there.
+ * Writes bench/results/<id>.json; a full run (or any run with --record) appends a section to
+ * docs/BENCHMARKS.md and redraws docs/benchmarks/latency.svg. All traffic stays on 127.0.0.0/8;
+ * every scenario is bounded.
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RESULTS, ROOT, setPinning } from './lib/procs.js';
+import { CLK_TCK, cpuModel } from './lib/cpu.js';
+import { type BenchKafka, startBenchKafka } from './lib/kafka.js';
+import { RESULTS, ROOT, selfSignedCertificate, setPinning } from './lib/procs.js';
 import { Progress } from './lib/progress.js';
-import { consoleTable, evaluateTargets, latencySvg, type Machine, markdown, type RunResults } from './lib/report.js';
-import {
-  type ChurnResult,
-  type ClusterResult,
-  churn,
-  cluster,
-  type FanoutResult,
-  type FanoutSpec,
-  fanout,
-  type IdleResult,
-  idle,
-  type Options,
-} from './lib/scenarios.js';
+import { consoleTable } from './lib/report/headline.js';
+import { markdown } from './lib/report/markdown.js';
+import type { Machine, RunResults } from './lib/report/results.js';
+import { latencySvg } from './lib/report/svg.js';
+import { evaluateTargets } from './lib/report/targets.js';
+import { type ChurnResult, churn } from './lib/scenarios/churn.js';
+import { type ClusterResult, cluster } from './lib/scenarios/cluster.js';
+import { CLIENT_CPU, type Options } from './lib/scenarios/common.js';
+import { type FanoutResult, fanout } from './lib/scenarios/fanout.js';
+import { type IdleResult, idle } from './lib/scenarios/idle.js';
+import { QUIET_CORES } from './lib/scenarios/measure.js';
+import { HOOKS, scenarios } from './lib/scenarios/table.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,6 +43,7 @@ const { values } = parseArgs({
     record: { type: 'boolean' },
     'no-record': { type: 'boolean', default: false },
     'no-pin': { type: 'boolean', default: false },
+    'until-quiet': { type: 'string' },
     render: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -61,39 +68,20 @@ if (values.render) {
 }
 
 const quick = values.quick ?? false;
-const only = new Set((values.only ?? 'idle,fanout,redis,churn,cluster').split(',').map((s) => s.trim()));
+const only = new Set(
+  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,churn,cluster,presence,api')
+    .split(',')
+    .map((s) => s.trim()),
+);
 const record = values['no-record'] ? false : (values.record ?? !quick);
+const untilQuiet = Number(values['until-quiet'] ?? (quick ? 1 : 3));
+if (!Number.isInteger(untilQuiet) || untilQuiet < 1 || untilQuiet > 20) {
+  process.stderr.write('--until-quiet takes a whole number from 1 to 20\n');
+  process.exit(2);
+}
 setPinning(!values['no-pin']);
 
-const SCENARIOS: FanoutSpec[] = quick
-  ? [
-      spec('one', '1 channel × 1,000 subscribers', 1, 1000, 'memory', 'ws', [0.5], true, true),
-      spec('many', '100 channels × 100 subscribers', 100, 100, 'memory', 'ws', [0.5], true, false),
-      spec('redis-one', 'Redis ingress: 1 channel × 1,000', 1, 1000, 'redis', 'redis', [0.5], false, false),
-    ]
-  : [
-      spec('one', '1 channel × 1,000 subscribers', 1, 1000, 'memory', 'ws', [0.1, 0.25, 0.5, 0.75, 0.9], true, true),
-      spec('wide', '1 channel × 10,000 subscribers', 1, 10_000, 'memory', 'ws', [0.5], true, true),
-      spec('many', '100 channels × 100 subscribers', 100, 100, 'memory', 'ws', [0.1, 0.25, 0.5, 0.75, 0.9], true, true),
-      spec('tiny', '1,000 channels × 10 subscribers', 1000, 10, 'memory', 'ws', [0.5], true, false),
-      spec('http-one', 'HTTP ingress: 1 channel × 1,000', 1, 1000, 'memory', 'http', [], false, false),
-      spec('redis-one', 'Redis ingress: 1 channel × 1,000', 1, 1000, 'redis', 'redis', [0.5], false, false),
-      spec('redis-many', 'Redis ingress: 100 channels × 100', 100, 100, 'redis', 'redis', [0.5], false, false),
-    ];
-
-function spec(
-  id: string,
-  title: string,
-  channels: number,
-  subscribersPerChannel: number,
-  broker: 'memory' | 'redis',
-  ingress: 'ws' | 'http' | 'redis',
-  fractions: number[],
-  ceiling: boolean,
-  directCeiling: boolean,
-): FanoutSpec {
-  return { id, title, channels, subscribersPerChannel, broker, ingress, fractions, ceiling, directCeiling };
-}
+const SCENARIOS = scenarios(quick).filter((e) => only.has(e.group) || only.has(e.spec.id));
 
 function git(...args: string[]): string {
   try {
@@ -111,13 +99,43 @@ function machine(): Machine {
   } catch {}
   return {
     cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cpuModel: cpuModel(),
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     kernel: os.release(),
     uws,
     loadAverageAtStart: os.loadavg(),
+    clockTicks: CLK_TCK,
   };
+}
+
+/**
+ * The fan-out scenarios in table order. The certificate is made once; Kafka is started for the
+ * first Kafka scenario and stopped after the last, so its JVM idles on the load generators' core
+ * only while it is needed.
+ */
+async function runFanouts(options: Options): Promise<FanoutResult[]> {
+  const results: FanoutResult[] = [];
+  const certificate = SCENARIOS.some((e) => e.spec.tls) ? selfSignedCertificate() : undefined;
+  let kafka: BenchKafka | undefined;
+  try {
+    for (const [i, { spec }] of SCENARIOS.entries()) {
+      if (spec.ingress === 'kafka' && !kafka) {
+        options.progress.set('starting Kafka (KRaft, one node)');
+        kafka = await startBenchKafka(CLIENT_CPU);
+      }
+      const how = `${spec.broker} broker, ${spec.ingress} ingress, ${spec.format ?? 'msgpack'}${spec.tls ? ', TLS' : ''}`;
+      options.progress.log(`Fan-out: ${spec.title} (${how})`);
+      results.push(await fanout(options, spec, { certificate, kafka }));
+      if (kafka && !SCENARIOS.slice(i + 1).some((e) => e.spec.ingress === 'kafka')) {
+        await kafka.stop();
+        kafka = undefined;
+      }
+    }
+  } finally {
+    await kafka?.stop();
+  }
+  return results;
 }
 
 async function main(): Promise<void> {
@@ -127,7 +145,9 @@ async function main(): Promise<void> {
   const progress = new Progress();
   const options: Options = {
     quick,
-    retryUntil: started + (quick ? 120_000 : 720_000),
+    // Repeats stop after this, so a busy machine cannot stretch a run without bound.
+    retryUntil: started + (quick ? 240_000 : 1_200_000) * untilQuiet,
+    untilQuiet,
     profile: values.profile ?? false,
     progress,
     runId: id,
@@ -137,7 +157,10 @@ async function main(): Promise<void> {
     `Switchboard benchmark (${quick ? 'quick' : 'full'}) · ${m.cpus} × ${m.cpuModel} · Node ${m.node} · load average ${m.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`,
   );
   if (m.loadAverageAtStart[0] !== undefined && m.loadAverageAtStart[0] > 0.5) {
-    progress.log('  note: the machine is not idle; other processes will show in the "other CPU" column');
+    progress.log('  note: the machine is not idle; other processes will show in the "other load" column');
+  }
+  for (const hook of HOOKS) {
+    if (only.has(hook.group) || only.has(hook.id)) progress.log(`${hook.title}: not measured yet (no runner)`);
   }
   progress.start();
   const fanoutResults: FanoutResult[] = [];
@@ -149,12 +172,7 @@ async function main(): Promise<void> {
       progress.log('Idle connections');
       idleResults = await idle(options, quick ? 10_000 : 15_000);
     }
-    for (const s of SCENARIOS) {
-      const group = s.broker === 'redis' ? 'redis' : 'fanout';
-      if (!only.has(group) && !only.has(s.id)) continue;
-      progress.log(`Fan-out: ${s.title} (${s.broker} broker, ${s.ingress} ingress)`);
-      fanoutResults.push(await fanout(options, s));
-    }
+    fanoutResults.push(...(await runFanouts(options)));
     if (only.has('churn')) {
       progress.log('Churn');
       churnResults = await churn(options);
@@ -174,6 +192,8 @@ async function main(): Promise<void> {
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     mode: quick ? ('quick' as const) : ('full' as const),
     machine: m,
+    untilQuiet,
+    quietCores: QUIET_CORES,
     durationSeconds: (performance.now() - started) / 1000,
     fanout: fanoutResults,
     idle: idleResults,

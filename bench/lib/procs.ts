@@ -3,8 +3,10 @@
  * load generators, each pinned to a core with taskset, logged to bench/results/logs/, and all
  * stopped by PID when the run ends (also on Ctrl-C or a crash of the runner).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,13 +95,6 @@ export function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
 }
 
-/** User + system CPU time of a process (all its threads), in seconds. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 export interface Service {
   readonly name: string;
   readonly port: number;
@@ -114,6 +109,15 @@ export interface HubOptions {
   readonly broker: { type: 'memory' } | { type: 'redis'; url: string };
   /** Directory for `node --cpu-prof` output; profiling is off without it. */
   readonly profileDir?: string;
+  /** Serve wss: with this certificate. */
+  readonly tls?: Certificate;
+  /** Ingest Kafka `topic` into the channels of `namespace`. */
+  readonly kafka?: { readonly brokers: string[]; readonly topic: string; readonly namespace: string };
+}
+
+export interface Certificate {
+  readonly certFile: string;
+  readonly keyFile: string;
 }
 
 /**
@@ -140,6 +144,14 @@ export function benchHubConfig(port: number, options: HubOptions): object {
     shutdownGraceSeconds: 0,
     demo: { enabled: false },
     admin: { enabled: false },
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.kafka
+      ? {
+          // A fresh group per hub: it starts at the topic's end and never waits for an older member.
+          kafka: { brokers: options.kafka.brokers, groupId: `${options.name}-${port}`, sessionTimeoutMs: 6000 },
+          namespaces: { [options.kafka.namespace]: { kafkaIngress: { topic: options.kafka.topic } } },
+        }
+      : {}),
   };
 }
 
@@ -156,16 +168,17 @@ export async function startHub(options: HubOptions): Promise<Service> {
     '--config',
     file,
   ]);
-  await waitUntil(
-    options.name,
-    30_000,
-    async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
-    child,
-  );
+  // Joining a Kafka consumer group takes a few seconds more than starting.
+  await waitUntil(options.name, options.kafka ? 60_000 : 30_000, () => answers(port, '/readyz', options.tls), child);
   return service(options.name, port, child);
 }
 
-export async function startCeiling(name: string, mode: 'deferred' | 'direct', cpu?: number): Promise<Service> {
+export async function startCeiling(
+  name: string,
+  mode: 'deferred' | 'direct',
+  cpu?: number,
+  tls?: Certificate,
+): Promise<Service> {
   const port = await freePort();
   const child = spawnPinned(name, cpu, process.execPath, [
     '--import',
@@ -173,9 +186,60 @@ export async function startCeiling(name: string, mode: 'deferred' | 'direct', cp
     join(ROOT, 'bench', 'ceiling-server.ts'),
     String(port),
     mode,
+    ...(tls ? [tls.certFile, tls.keyFile] : []),
   ]);
-  await waitUntil(name, 30_000, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, child);
+  await waitUntil(name, 30_000, () => answers(port, '/healthz', tls), child);
   return service(name, port, child);
+}
+
+/** Whether GET `path` answers 200 (over TLS, not checking the run's self-signed certificate). */
+function answers(port: number, path: string, tls: Certificate | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = (tls ? https : http).get(
+      { host: '127.0.0.1', port, path, rejectUnauthorized: false, timeout: 2000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    request.on('error', () => resolve(false));
+    request.on('timeout', () => request.destroy());
+  });
+}
+
+/** A self-signed certificate for 127.0.0.1, made by openssl for this run (as test/security/tls.test.ts does). */
+export function selfSignedCertificate(): Certificate {
+  const dir = join(RESULTS, 'tls');
+  mkdirSync(dir, { recursive: true });
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  const subject = ['-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'];
+  const curve = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+  execFileSync(
+    'openssl',
+    ['req', '-x509', ...curve, '-nodes', '-days', '1', ...subject, '-keyout', keyFile, '-out', certFile],
+    {
+      stdio: 'ignore',
+    },
+  );
+  return { certFile, keyFile };
+}
+
+/** PIDs of every process this run started that is still running (they are not "other load"). */
+export function benchPids(): number[] {
+  return [...children].flatMap((c) => (c.exitCode === null && c.pid ? [c.pid] : [])).concat([...extraPids]);
+}
+
+const extraPids = new Set<number>();
+/** Counts a process started elsewhere (Kafka, by the test harness) as the bench's own until `forget`. */
+export function adoptPid(pid: number): { forget(): void } {
+  extraPids.add(pid);
+  return { forget: () => extraPids.delete(pid) };
+}
+
+/** Pins every thread of a running process to `cpu` (for processes not started by spawnPinned). */
+export function pin(pid: number, cpu: number): void {
+  if (pinning) execFileSync(TASKSET, ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 }
 
 export async function startRedis(name: string, cpu?: number): Promise<Service & { url: string }> {

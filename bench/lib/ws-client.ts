@@ -13,10 +13,16 @@
  *   XOR with zeros leaves the payload as is, so frame templates can be written without a copy.
  *   (A real client must use random keys; a benchmark on loopback does not need them.)
  * - does not verify `Sec-WebSocket-Accept` (it checks the 101 status only). No fragmentation,
- *   no extensions: the hub negotiates neither.
+ *   no extensions: the hub negotiates neither. It records the subprotocol the server chose
+ *   (`wire`), which says how pushes look (wire.ts).
+ * - speaks TLS (wss:) with `tls: true`, still reading into the shared buffer; it does not check
+ *   the certificate: the servers are this machine's, with a self-signed one made for the run.
+ *   Node refuses a TCP reset on a TLS socket, so there a connection ends with a plain close.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { monoMicros } from './clock.js';
+import { OFFERED, SUBPROTOCOLS, type Wire, wireOf } from './wire.js';
 
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 const HANDSHAKE_KEY = 'c3dpdGNoYm9hcmRiZW5jaA==';
@@ -43,8 +49,10 @@ export interface WsOptions {
   readonly port: number;
   readonly localAddress?: string;
   readonly path?: string;
-  readonly protocol?: string;
+  /** The subprotocol offered (default: msgpack, as OFFERED says). */
+  readonly wire?: Wire;
   readonly noDelay?: boolean;
+  readonly tls?: boolean;
 }
 
 export class WsConn {
@@ -54,6 +62,8 @@ export class WsConn {
   lastSeq = -1;
   pending = 0;
   startedAt = 0;
+  /** The wire the server chose in its 101 answer (what was offered until then). */
+  wire: Wire;
   private carry: Buffer = EMPTY;
   private carryLen = 0;
   private handshaking = true;
@@ -64,25 +74,25 @@ export class WsConn {
     options: WsOptions,
     private readonly sink: WsSink,
   ) {
-    this.socket = net.connect({
-      host: options.host,
-      port: options.port,
-      localAddress: options.localAddress,
-      noDelay: options.noDelay ?? false,
-      onread: {
-        buffer: READ_BUFFER,
-        callback: (nread: number, buf: Uint8Array) => {
-          this.onRead(nread, buf as Buffer);
-          return true;
-        },
+    this.wire = options.wire ?? OFFERED.msgpack;
+    const onread = {
+      buffer: READ_BUFFER,
+      callback: (nread: number, buf: Uint8Array) => {
+        this.onRead(nread, buf as Buffer);
+        return true;
       },
-    });
-    this.socket.on('connect', () => {
+    };
+    const where = { host: options.host, port: options.port, localAddress: options.localAddress, onread };
+    this.socket = options.tls
+      ? tls.connect({ ...where, rejectUnauthorized: false })
+      : net.connect({ ...where, noDelay: options.noDelay ?? false });
+    if (options.tls && options.noDelay) this.socket.setNoDelay(true);
+    this.socket.on(options.tls ? 'secureConnect' : 'connect', () => {
       this.socket.write(
         `GET ${options.path ?? '/ws'} HTTP/1.1\r\nHost: ${options.host}:${options.port}\r\n` +
           'Upgrade: websocket\r\nConnection: Upgrade\r\n' +
           `Sec-WebSocket-Key: ${HANDSHAKE_KEY}\r\nSec-WebSocket-Version: 13\r\n` +
-          `Sec-WebSocket-Protocol: ${options.protocol ?? 'switchboard.v2.msgpack'}\r\n\r\n`,
+          `Sec-WebSocket-Protocol: ${SUBPROTOCOLS[this.wire]}\r\n\r\n`,
       );
     });
     this.socket.on('error', (error) => this.finish(1006, error.message));
@@ -119,14 +129,20 @@ export class WsConn {
   /** Drops the connection at once, with a TCP reset. */
   destroy(): void {
     if (this.done) return;
-    this.socket.resetAndDestroy();
+    this.drop();
     this.finish(1006);
+  }
+
+  /** A TCP reset where Node allows one: not under TLS, whose wrapped handle refuses it (plain close). */
+  private drop(): void {
+    if (this.socket instanceof tls.TLSSocket) this.socket.destroy();
+    else this.socket.resetAndDestroy();
   }
 
   private finish(code: number, error?: string): void {
     if (this.done) return;
     this.done = true;
-    if (!this.socket.destroyed) this.socket.resetAndDestroy();
+    if (!this.socket.destroyed) this.drop();
     this.carry = EMPTY;
     this.sink.closed(this, code, error);
   }
@@ -187,6 +203,8 @@ export class WsConn {
       );
       return -1;
     }
+    const chosen = /\r\nsec-websocket-protocol: *([^\r]*)/i.exec(head.subarray(0, endOfHead).toString('latin1'));
+    this.wire = wireOf(chosen?.[1]?.trim() ?? '');
     // Bytes after the head (frames sent right after the 101) are still in `buf`, at the same distance from its end.
     const rest = total - (endOfHead + 4);
     this.sink.open(this);
@@ -226,6 +244,11 @@ export class WsConn {
   }
 }
 
+/** Bytes of a server (unmasked) frame header for a payload of `length` bytes. */
+export function serverHeaderLength(length: number): number {
+  return length < 126 ? 2 : length < 65536 ? 4 : 10;
+}
+
 /** Total bytes of the frame starting at `off` given `available` bytes, or the header bytes still needed to tell. */
 function frameNeeds(buf: Buffer, off: number, available: number): number {
   if (available < 2) return 2;
@@ -261,9 +284,9 @@ export function writeFrameHeader(buf: Uint8Array, at: number, opcode: number, le
   return i;
 }
 
-/** A complete masked binary frame of `payload`, for templates. */
-export function maskedFrame(payload: Uint8Array): Uint8Array {
+/** A complete masked frame of `payload` (binary unless `opcode` says text), for templates. */
+export function maskedFrame(payload: Uint8Array, opcode = OP_BINARY): Uint8Array {
   const frame = new Uint8Array(frameHeaderLength(payload.length) + payload.length);
-  frame.set(payload, writeFrameHeader(frame, 0, OP_BINARY, payload.length));
+  frame.set(payload, writeFrameHeader(frame, 0, opcode, payload.length));
   return frame;
 }

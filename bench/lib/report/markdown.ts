@@ -1,0 +1,177 @@
+/**
+ * The markdown section a recorded run appends to docs/BENCHMARKS.md.
+ */
+import { fmtRate } from '../progress.js';
+import type { FanoutResult } from '../scenarios/fanout.js';
+import { headlineTable } from './headline.js';
+import {
+  ceilingAtSameRate,
+  ceilingFor,
+  costRatio,
+  fixed,
+  otherLoad,
+  pct,
+  type RunResults,
+  throughputRatio,
+  times,
+} from './results.js';
+
+const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 2 : 1)}` : '—');
+const kib = (n: number) => `${n.toFixed(2)}`;
+const mb = (k: number) => `${(k / 1024).toFixed(1)} MiB`;
+
+function fanoutTable(all: FanoutResult[]): string {
+  const rows = [
+    '| scenario | server | load | deliveries/s | p99 ms | server µs/delivery | cost vs ceiling | deliveries vs ceiling | bytes/push | publications/s | p50 ms | p99.9 ms | expected | drops | gaps | server CPU | loadgen CPU | path µs/delivery | other CPU |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of all) {
+    const ceiling = ceilingFor(all, r);
+    for (const p of r.points) {
+      const hub = p.server === 'hub';
+      const cost = hub ? times(costRatio(p, ceilingAtSameRate(r, p) ?? (p.mode === 'max' ? ceiling : undefined))) : '';
+      const through = hub && p.mode === 'max' ? (throughputRatio(p, ceiling) ?? 0) : 0;
+      const load = p.mode === 'max' ? '**max**' : `${fmtRate(p.offeredDeliveries ?? 0)}/s offered`;
+      const drops = p.drops === 0 ? '0' : `**${p.drops}**`;
+      const path = p.path
+        ? `${p.path.name} ${p.path.usPerDelivery} (${p.path.cores} cores)`
+        : p.redisCpu !== undefined
+          ? `redis ${p.redisCpu} cores`
+          : '';
+      const other = `${p.otherCpu}${p.quiet === false ? ' (disturbed)' : ''}`;
+      rows.push(
+        `| ${r.title} | ${p.server} | ${load} | ${fmtRate(p.deliveriesPerSec)} | ${ms(p.latency.p99)} | ${fixed(p.serverUsPerDelivery)} | ${cost} | ${through ? pct(through) : ''} | ${p.pushBytes ?? ''} | ${fmtRate(p.pubsPerSec)} | ${ms(p.latency.p50)} | ${ms(p.latency.p999)} | ${p.expected} | ${drops} | ${p.gaps} | ${p.serverCpu} | ${p.loadgenCpu} | ${path} | ${other} |`,
+      );
+    }
+  }
+  return rows.join('\n');
+}
+
+export function markdown(results: RunResults, chartPath: string | undefined): string {
+  const m = results.machine;
+  const out: string[] = [];
+  out.push(
+    `## ${results.date.slice(0, 16).replace('T', ' ')} UTC · ${results.mode} run · \`${results.commit.slice(0, 10)}\``,
+  );
+  out.push('');
+  out.push(`- Commit: \`${results.commit}\`${results.dirty ? ' (with uncommitted changes in the work tree)' : ''}`);
+  out.push(`- Command: \`${results.command}\` (${Math.round(results.durationSeconds)} s)`);
+  out.push(
+    `- Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, Linux ${m.kernel}, uWebSockets.js ${m.uws}; load average at start ${m.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`,
+  );
+  out.push('- Pinning: hub or ceiling server on CPU 0; load generators, redis-server and Kafka on CPU 1 (`taskset`).');
+  const other = otherLoad(results);
+  if (other.windows > 0) {
+    out.push(
+      `- Other load (CPU used by processes outside the benchmark during a measurement window): at most ${other.max} cores; ${other.disturbed === 0 ? `every window under ${other.threshold} core (quiet)` : `**${other.disturbed} of ${other.windows} windows at ${other.threshold} core or more** (marked "disturbed" below; \`--until-quiet ${results.untilQuiet ?? 1}\`)`}.`,
+    );
+  }
+  out.push('');
+  out.push('### Targets');
+  out.push('');
+  out.push('| target | goal | measured | met |');
+  out.push('| --- | --- | --- | --- |');
+  for (const t of results.targets) out.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`);
+  out.push('');
+  out.push('### Fan-out');
+  out.push('');
+  out.push(
+    '"server µs/delivery" is the CPU time (user + system, all threads) of the server process over the window divided by the deliveries received in it: the figure that carries over to another machine with the same publish pattern. "cost vs ceiling" divides it by the ceiling\'s for the same shape (channels × subscribers, wire format, TLS) at its maximum, or at the same offered rate where the ceiling ran one; "deliveries vs ceiling" compares the maxima. `ceiling` is the bare uWebSockets.js server publishing from outside its handlers (its best case); `ceiling-direct` calls `app.publish` inside the message handler, as the hub once did. "bytes/push" is the mean WebSocket frame (header + payload) the load generator received. "path" is the CPU of Redis or Kafka per delivery. CPU columns are cores (1.00 = one core busy); "other" is CPU used on the machine by processes outside the benchmark.',
+  );
+  out.push('');
+  out.push(headlineTable(results, 'markdown'));
+  out.push('');
+  out.push('Every measurement:');
+  out.push('');
+  out.push(fanoutTable(results.fanout));
+  out.push('');
+  if (chartPath) {
+    out.push(`Latency against offered load: [${chartPath}](${chartPath})`);
+    out.push('');
+    out.push(`![latency percentiles against offered load](${chartPath})`);
+    out.push('');
+  }
+  if (results.idle.length > 0) {
+    out.push('### Idle connections (one process each)');
+    out.push('');
+    out.push(
+      '| server | connections | subscriptions each | RSS before | RSS connected | RSS subscribed | KiB per connection (with subs) | KiB per connection (no subs) | KiB per subscription |',
+    );
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const i of results.idle) {
+      out.push(
+        `| ${i.server} | ${i.connections} | ${i.subscriptionsPerConnection} | ${mb(i.rssBeforeKiB)} | ${mb(i.rssConnectedKiB)} | ${mb(i.rssSubscribedKiB)} | ${kib(i.kibPerConnection)} | ${kib(i.kibPerConnectionBare)} | ${kib(i.kibPerSubscription)} |`,
+      );
+    }
+    out.push('');
+  }
+  const c = results.cluster;
+  if (c) {
+    out.push(`### ${c.connections.toLocaleString('en-US')} connections: ${c.hubs.length} hub processes on one Redis`);
+    out.push('');
+    out.push(
+      `${c.loadgens} load-generator processes, one per hub (a process can hold at most ~19,900 sockets here). Every connection subscribes to its own \`user:\` channel and to one of ${c.broadcasts[0]?.rooms ?? 0} \`room:\` channels. Opened and subscribed in ${(c.openMs / 1000).toFixed(1)} s.`,
+    );
+    out.push('');
+    out.push(
+      '| hub process | connections | RSS before | RSS connected | RSS subscribed | KiB per connection | KiB per subscription |',
+    );
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const h of c.hubs) {
+      out.push(
+        `| ${h.name} | ${h.connections} | ${mb(h.rssBeforeKiB)} | ${mb(h.rssConnectedKiB)} | ${mb(h.rssSubscribedKiB)} | ${kib(h.kibPerConnection)} | ${kib(h.kibPerSubscription)} |`,
+      );
+    }
+    const total = c.hubs.reduce((a, h) => a + h.rssSubscribedKiB - h.rssBeforeKiB, 0);
+    out.push(`| **total** | ${c.connections} | | | | ${kib(total / c.connections)} | |`);
+    out.push('');
+    const first = c.broadcasts[0];
+    if (first) {
+      out.push(
+        `Then the ${first.rooms} rooms are published to through Redis with the publisher helper (${first.subscribersPerRoom.toFixed(0)} subscribers per room, spread over the ${c.hubs.length} hubs); all ${c.hubs.length} hubs share CPU 0, the load generators and Redis share CPU 1:`,
+      );
+      out.push('');
+      out.push(
+        '| publications/s | deliveries/s | p50 ms | p99 ms | p99.9 ms | expected | drops | gaps | hub CPU (each) | loadgen CPU (each) | redis CPU | other CPU |',
+      );
+      out.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
+      for (const b of c.broadcasts) {
+        out.push(
+          `| ${b.offeredPubs} | ${fmtRate(b.deliveriesPerSec)} | ${ms(b.latency.p50)} | ${ms(b.latency.p99)} | ${ms(b.latency.p999)} | ${b.expected} | ${b.drops} | ${b.gaps} | ${b.hubCpu.join(' / ')} | ${b.loadgenCpu.join(' / ')} | ${b.redisCpu} | ${b.otherCpu} |`,
+        );
+      }
+      out.push('');
+    }
+  }
+  if (results.churn.length > 0) {
+    out.push('### Churn');
+    out.push('');
+    out.push(
+      '| server | cycles/s (connect, 2 subscribes, close) | in flight | handshake p50 ms | p99 ms | failed | RSS before → after (→ 15 s later) | server CPU |',
+    );
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+    for (const ch of results.churn) {
+      out.push(
+        `| ${ch.server} | ${ch.cyclesPerSec} | ${ch.concurrency} | ${ms(ch.handshake.p50)} | ${ms(ch.handshake.p99)} | ${ch.failed} | ${mb(ch.rssBeforeKiB)} → ${mb(ch.rssAfterKiB)}${ch.rssLaterKiB !== undefined ? ` (→ ${mb(ch.rssLaterKiB)})` : ''} | ${ch.serverCpu} |`,
+      );
+    }
+    const hub = results.churn.find((x) => x.server === 'hub');
+    const ceiling = results.churn.find((x) => x.server === 'ceiling');
+    if (hub && ceiling) out.push(`\nHub churn rate: ${pct(hub.cyclesPerSec / ceiling.cyclesPerSec)} of the ceiling's.`);
+    out.push('');
+  }
+  const profiles = results.fanout.filter((r) => r.profile);
+  for (const r of profiles) {
+    const p = r.profile;
+    if (!p) continue;
+    out.push(`### Hub CPU profile: ${r.title} (\`--cpu-prof\`, self time)`);
+    out.push('');
+    out.push(`${p.file}, ${p.totalMs} ms sampled.`);
+    out.push('');
+    out.push('| function | where | self ms | % |');
+    out.push('| --- | --- | ---: | ---: |');
+    for (const e of p.top) out.push(`| \`${e.fn}\` | ${e.where} | ${e.selfMs} | ${e.percent.toFixed(1)} |`);
+    out.push('');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,86 @@
+/**
+ * The targets of README's Performance paragraph, evaluated on a run's results. They are about
+ * deliveries per second against the ceiling (the reference shapes: deep WebSocket batches,
+ * msgpack, plain TCP), latency at half the maximum, and idle memory.
+ */
+import { fmtRate } from '../progress.js';
+import type { FanoutResult } from '../scenarios/fanout.js';
+import type { Point } from '../scenarios/measure.js';
+import { ceilingFor, maxOf, pct, type RunResults, type Target } from './results.js';
+
+const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 2 : 1)}` : '—');
+const kib = (n: number) => `${n.toFixed(2)}`;
+
+export function evaluateTargets(results: Omit<RunResults, 'targets'>): Target[] {
+  const targets: Target[] = [];
+  // The targets speak of the reference path: deep WebSocket batches, msgpack, no TLS.
+  const memory = results.fanout.filter(
+    (r) => r.broker === 'memory' && r.ingress === 'ws' && (r.format ?? 'msgpack') === 'msgpack' && !r.tls,
+  );
+  const one = memory.find((r) => r.channels === 1);
+  const many = memory.find((r) => r.channels > 1);
+  for (const [r, goal, what] of [
+    [one, 0.85, 'one channel'],
+    [many, 0.75, 'many channels'],
+  ] as const) {
+    if (!r) continue;
+    const hub = maxOf(r, 'hub');
+    const ceiling = ceilingFor(results.fanout, r);
+    if (!hub || !ceiling) continue;
+    const ratio = hub.deliveriesPerSec / ceiling.deliveriesPerSec;
+    targets.push({
+      what: `memory broker, ${what} (${r.channels} × ${r.subscribersPerChannel}): deliveries/s vs ceiling`,
+      goal: `≥ ${pct(goal)}`,
+      measured: `${pct(ratio)} (${fmtRate(hub.deliveriesPerSec)} vs ${fmtRate(ceiling.deliveriesPerSec)})`,
+      met: ratio >= goal,
+    });
+  }
+  for (const r of memory) {
+    const half = r.points.find((p) => p.server === 'hub' && p.mode === 'rate' && isHalf(r, p));
+    if (!half) continue;
+    const ceiling = r.points.find(
+      (p) => p.server === 'ceiling' && p.mode === 'rate' && p.offeredPubs === half.offeredPubs,
+    );
+    targets.push({
+      what: `p99 at half the hub's maximum rate (${r.channels} × ${r.subscribersPerChannel}, ${fmtRate(half.offeredDeliveries ?? 0)} deliveries/s)`,
+      goal: '< 50 ms',
+      measured: `${ms(half.latency.p99)} ms${ceiling ? ` (ceiling at the same rate: ${ms(ceiling.latency.p99)} ms)` : ''}`,
+      met: half.latency.p99 < 50 && half.drops === 0,
+    });
+  }
+  for (const r of results.fanout.filter((x) => x.broker === 'redis' && x.ingress === 'redis')) {
+    const hub = maxOf(r, 'hub');
+    const ceiling = ceilingFor(results.fanout, r);
+    if (!hub || !ceiling) continue;
+    const ratio = hub.deliveriesPerSec / ceiling.deliveriesPerSec;
+    targets.push({
+      what: `Redis ingress (${r.channels} × ${r.subscribersPerChannel}): deliveries/s vs ceiling`,
+      goal: '≥ 50.0%',
+      measured: `${pct(ratio)} (${fmtRate(hub.deliveriesPerSec)} vs ${fmtRate(ceiling.deliveriesPerSec)})`,
+      met: ratio >= 0.5,
+    });
+  }
+  const idleHub = results.idle.find((i) => i.server === 'hub');
+  if (idleHub) {
+    targets.push({
+      what: `idle connection with 2 subscriptions: hub RSS (${idleHub.connections} connections, one hub)`,
+      goal: '< 3 KB',
+      measured: `${kib((idleHub.kibPerConnection * 1024) / 1000)} KB`,
+      met: (idleHub.kibPerConnection * 1024) / 1000 < 3,
+    });
+  }
+  for (const h of results.cluster?.hubs ?? []) {
+    targets.push({
+      what: `idle connection with 2 subscriptions: ${h.name} RSS (${h.connections} connections, Redis broker)`,
+      goal: '< 3 KB',
+      measured: `${kib((h.kibPerConnection * 1024) / 1000)} KB`,
+      met: (h.kibPerConnection * 1024) / 1000 < 3,
+    });
+  }
+  return targets;
+}
+
+function isHalf(r: FanoutResult, p: Point): boolean {
+  const max = maxOf(r, 'hub');
+  return !!max && !!p.offeredPubs && Math.abs(p.offeredPubs / max.pubsPerSec - 0.5) < 0.02;
+}
