@@ -329,8 +329,12 @@ export class ChannelStream {
   }
 
   private topic(format: WireFormat): string {
-    if (format === 'msgpack') return (this.msgpackTopic ??= topicOf('msgpack', this.channel));
-    return (this.jsonTopic ??= topicOf('json', this.channel));
+    if (format === 'msgpack') {
+      this.msgpackTopic ??= topicOf('msgpack', this.channel);
+      return this.msgpackTopic;
+    }
+    this.jsonTopic ??= topicOf('json', this.channel);
+    return this.jsonTopic;
   }
 
   private name(format: WireFormat): Uint8Array | undefined {

@@ -48,9 +48,9 @@ export class Streams implements BrokerEventHandler {
   private toCheck: string[] = [];
 
   constructor(
-    private readonly broker: Broker,
+    broker: Broker,
     private readonly options: StreamsOptions,
-    private readonly observer: StreamObserver,
+    observer: StreamObserver,
   ) {
     this.interest = new Interest(broker, (channel) => this.streams.has(channel));
     this.context = {
