@@ -10,6 +10,8 @@ import type { Streams } from './streams/streams.js';
 
 /** What sessions and their command handlers need from the node that owns them. */
 export interface NodeContext {
+  /** This hub's random id, new at every start: with a connection's number, a connection id unique across hubs. */
+  readonly id: string;
   readonly config: Config;
   readonly broker: Broker;
   readonly bridges: Bridges;

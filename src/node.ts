@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { CloseCode } from '@switchboard/protocol';
 import { type AdminSource, AdminView } from './admin/snapshot.js';
 import { Auth } from './auth/auth.js';
@@ -40,6 +41,7 @@ export class FallbackTransportRefused extends Error {
  * and owns their start and orderly stop.
  */
 export class SwitchboardNode implements NodeContext {
+  readonly id = randomBytes(6).toString('base64url');
   readonly broker: Broker;
   readonly streams: Streams;
   readonly namespaces: Namespaces;

@@ -30,7 +30,7 @@ export const connect: Handler<ConnectRequest> = async (session, { token }) => {
     authenticating.delete(session);
   }
   if (session.isClosed) return undefined;
-  session.access.become(principal);
+  session.become(principal);
   session.markConnected();
   const result: ConnectResult = {
     client: session.id,

@@ -18,7 +18,7 @@ export const publish: Handler<PublishRequest> = async (session, { ch, d }) => {
       `clients may not publish to namespace ${JSON.stringify(namespace.name)}`,
     );
   }
-  node.auth.authorizePublish(session.access.principal, ch);
+  node.auth.authorizePublish(session.principal, ch);
   node.limits.payloads.check(namespace.name, d);
   const egress = node.bridges.egress(namespace.name);
   const attributes = { 'messaging.destination.name': ch, 'switchboard.connection': session.id };
@@ -30,7 +30,7 @@ export const publish: Handler<PublishRequest> = async (session, { ch, d }) => {
         channel: ch,
         json,
         connection: session.id,
-        user: session.access.principal.sub,
+        user: session.principal.sub,
         timestamp: Date.now(),
         trace,
       };

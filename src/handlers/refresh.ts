@@ -7,13 +7,13 @@ import type { Handler } from './types.js';
  * nothing to renew.
  */
 export const refresh: Handler<RefreshRequest> = async (session, { token }) => {
-  const { access, node } = session;
-  const next = await node.auth.refreshed(access.principal, token);
-  if (next !== access.principal) {
-    access.become(next);
-    await access.recheck('no longer granted by the refreshed token');
+  const { node } = session;
+  const next = await node.auth.refreshed(session.principal, token);
+  if (next !== session.principal) {
+    session.become(next);
+    await session.access.recheck('no longer granted by the refreshed token');
   }
-  const exp = access.principal.expiresAt;
+  const exp = session.principal.expiresAt;
   const result: RefreshResult = exp === undefined ? {} : { exp };
   return result;
 };

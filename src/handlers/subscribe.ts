@@ -8,11 +8,11 @@ import type { Handler } from './types.js';
  * subscription starts and replays what a resuming client missed (src/streams/channel-stream.ts).
  */
 export const subscribe: Handler<SubscribeRequest> = async (session, { id, ch, since, token }) => {
-  const { node, access, channels } = session;
-  const grant = await node.auth.authorizeSubscribe(access.principal, ch, token, access.hasTokenGrant(ch));
+  const { node, channels } = session;
+  const grant = await node.auth.authorizeSubscribe(session.principal, ch, token, session.hasTokenGrant(ch));
   // Closed while a subscription token was verified: nothing may be added for a session that is gone.
   if (session.isClosed) return undefined;
-  if (grant) access.grantByToken(ch, grant.until);
+  if (grant) session.access.grantByToken(ch, grant.until);
   node.namespaces.of(ch);
   if (channels.has(ch)) throw new HubError(ErrorCode.ALREADY_SUBSCRIBED, `already subscribed to ${ch}`);
   const limit = node.config.limits.maxSubscriptionsPerConnection;

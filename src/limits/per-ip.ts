@@ -2,6 +2,8 @@ import { limitKey } from './address.js';
 import { TokenBucket } from './rate.js';
 
 interface Entry {
+  /** The address as first seen, shared by the connections from it. */
+  readonly address: string;
   open: number;
   readonly connects: TokenBucket;
 }
@@ -25,7 +27,11 @@ export class PerIpLimiter {
   private readonly entries = new Map<string, Entry>();
   private lastSweep = 0;
 
-  constructor(private readonly settings: PerIpSettings) {}
+  private readonly connectRate: { readonly perSecond: number; readonly capacity: number };
+
+  constructor(private readonly settings: PerIpSettings) {
+    this.connectRate = { perSecond: settings.connectsPerSecondPerIp, capacity: settings.connectBurstPerIp };
+  }
 
   /** Whether a new connection from `address` may be accepted; takes one connect token if so. */
   admit(address: string, now: number = performance.now()): PerIpVerdict {
@@ -34,14 +40,24 @@ export class PerIpLimiter {
     let entry = this.entries.get(key);
     if (!entry) {
       entry = {
+        address,
         open: 0,
-        connects: new TokenBucket(this.settings.connectsPerSecondPerIp, this.settings.connectBurstPerIp, now),
+        connects: new TokenBucket(this.connectRate, now),
       };
       this.entries.set(key, entry);
     }
     if (entry.open >= this.settings.maxConnectionsPerIp) return 'too-many-connections';
     if (!entry.connects.take(now)) return 'too-many-connects';
     return 'ok';
+  }
+
+  /**
+   * The one string for `address` while it has an entry: every connection from an address keeps
+   * it, and a copy each (~32 B) adds up over thousands of connections from one balancer.
+   */
+  intern(address: string): string {
+    const entry = this.entries.get(limitKey(address));
+    return entry?.address === address ? entry.address : address;
   }
 
   /** A connection from `address` opened (after `admit` said ok). */

@@ -37,9 +37,12 @@ export class Limits {
   readonly perIp: PerIpLimiter;
   readonly payloads: PayloadValidator;
   private readonly trusted: AddressSet;
+  /** Every connection's rate limiter shares these. */
+  private readonly messageRates: { readonly perSecond: number; readonly capacity: number };
 
   constructor(private readonly config: Config) {
     this.perIp = new PerIpLimiter(config.limits);
+    this.messageRates = { perSecond: config.limits.messagesPerSecond, capacity: config.limits.messageBurst };
     this.trusted = new AddressSet(config.proxy.trusted);
     const rules = new Map<string, PayloadRules | undefined>([
       ['', config.defaultNamespace.payload],
@@ -54,7 +57,7 @@ export class Limits {
 
   /** A new connection's message rate limiter. */
   messageRate(): MessageRate {
-    return new MessageRate(this.config.limits.messagesPerSecond, this.config.limits.messageBurst);
+    return new MessageRate(this.messageRates);
   }
 
   /** The client's address: the peer, or what a trusted proxy says the client is. */

@@ -26,7 +26,7 @@ interface TokenGrant {
 /** What Access applies its decisions through: the session it belongs to. */
 export interface AccessHolder {
   /** Channels the connection holds (or is joining). */
-  readonly channels: ReadonlySet<string>;
+  readonly channels: { has(channel: string): boolean } & Iterable<string>;
   /** Runs `task` after the subscribes and unsubscribes queued so far. */
   afterSubscriptions(task: () => void): Promise<void>;
   /** Ends a subscription on the hub's own initiative, with an `unsubd` push. */

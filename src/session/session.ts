@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import {
   type ClientFrame,
   CloseCode,
-  type Codec,
   codecs,
   decodeClientFrame,
   ErrorCode,
@@ -10,11 +8,13 @@ import {
   type Position,
   type SubscribeResult,
 } from '@switchboard/protocol';
+import { ANONYMOUS, type Principal } from '../auth/principal.js';
 import type { NodeContext } from '../context.js';
 import { HubError } from '../errors.js';
 import type { MessageRate } from '../limits/rate.js';
 import type { ClientSocket } from '../transport/socket.js';
 import { Access } from './access.js';
+import { ChannelList } from './channel-list.js';
 
 type SessionState = 'new' | 'connected' | 'closed';
 
@@ -36,29 +36,59 @@ export type Dispatch = (session: Session, frame: ClientFrame) => Promise<object 
  * it: its queued commands do nothing once it closed, and closing leaves every channel.
  */
 export class Session {
-  readonly id = randomUUID();
   /** Channels this connection holds in the node's streams, including joins in progress. */
-  readonly channels = new Set<string>();
-  /** Who the connection acts as and what it was granted (src/auth decides): set by connect, renewed by refresh. */
-  readonly access: Access;
+  readonly channels = new ChannelList();
   private readonly rate: MessageRate;
   private state: SessionState = 'new';
-  private subscriptionQueue: Promise<void> = Promise.resolve();
+  /** The subscribes and unsubscribes queued; undefined when none is (no promise held per idle connection). */
+  private subscriptionQueue: Promise<void> | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
-  private readonly codec: Codec;
+  /** Made by the first decision that needs state (a principal that expires, a subscription token). */
+  private accessState: Access | undefined;
 
   constructor(
     readonly socket: ClientSocket,
     readonly node: NodeContext,
     private readonly dispatchCommand: Dispatch,
+    /** This connection's number on its hub; with the hub's id, the connection's id. */
+    private readonly serial: number,
   ) {
-    this.codec = codecs[socket.format];
     this.rate = node.limits.messageRate();
-    this.access = new Access(this, node.auth);
     this.connectTimer = setTimeout(() => {
       node.limits.hit('connectTimeout');
       this.close(CloseCode.CONNECT_TIMEOUT, 'no connect frame in time');
     }, node.config.limits.connectTimeoutSeconds * 1000);
+  }
+
+  /**
+   * The connection's id, unique across hubs and restarts: the hub's random id and this
+   * connection's number. Made when asked (connect, logs, egress headers), not kept: a UUID string
+   * per idle connection was 56 B.
+   */
+  get id(): string {
+    return `${this.node.id}.${this.serial.toString(36)}`;
+  }
+
+  /** Who the connection acts as and what it was granted (src/auth decides): set by connect, renewed by refresh. */
+  get access(): Access {
+    this.accessState ??= new Access(this, this.node.auth);
+    return this.accessState;
+  }
+
+  /** Who the connection acts as; anonymous until a connect says otherwise. */
+  get principal(): Principal {
+    return this.accessState?.principal ?? ANONYMOUS;
+  }
+
+  /** Whether a still valid subscription token granted `channel`. */
+  hasTokenGrant(channel: string): boolean {
+    return this.accessState?.hasTokenGrant(channel) ?? false;
+  }
+
+  /** Acts as `principal` from now on; an anonymous principal needs no state at all. */
+  become(principal: Principal): void {
+    if (principal === ANONYMOUS && !this.accessState) return;
+    this.access.become(principal);
   }
 
   get isConnected(): boolean {
@@ -117,7 +147,7 @@ export class Session {
       this.close(CloseCode.TOO_MANY_REQUESTS, 'too many requests');
       return;
     }
-    const decoded = decodeClientFrame(this.codec, bytes);
+    const decoded = decodeClientFrame(codecs[this.socket.format], bytes);
     if (decoded.kind === 'unparseable') {
       this.close(CloseCode.MALFORMED_FRAME, 'malformed frame');
     } else if (rate === 'refuse') {
@@ -136,7 +166,7 @@ export class Session {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.connectTimer);
-    this.access.dispose();
+    this.accessState?.dispose();
     for (const channel of [...this.channels]) this.leave(channel);
   }
 
@@ -147,7 +177,7 @@ export class Session {
   }
 
   send(frame: object): void {
-    if (this.state !== 'closed') this.socket.send(this.codec.encode(frame));
+    if (this.state !== 'closed') this.socket.send(codecs[this.socket.format].encode(frame));
   }
 
   /** The `ok` reply to request `id`. */
@@ -157,8 +187,18 @@ export class Session {
 
   /** Runs `task` after the subscribes and unsubscribes queued so far, so that none interleaves with it. */
   afterSubscriptions(task: () => void): Promise<void> {
-    const done = this.subscriptionQueue.then(task);
-    this.subscriptionQueue = done.catch(() => undefined);
+    const done = this.enqueue(async () => task());
+    return done;
+  }
+
+  /** Runs `work` after what is queued; the queue forgets itself once it is empty. */
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    const done = (this.subscriptionQueue ?? Promise.resolve()).then(work);
+    const tail = done.catch(() => undefined);
+    this.subscriptionQueue = tail;
+    void tail.then(() => {
+      if (this.subscriptionQueue === tail) this.subscriptionQueue = undefined;
+    });
     return done;
   }
 
@@ -177,7 +217,7 @@ export class Session {
             },
             (error: unknown) => this.sendError(frame.id, error),
           );
-    if (frame.t === 'sub' || frame.t === 'unsub') this.subscriptionQueue = this.subscriptionQueue.then(run);
+    if (frame.t === 'sub' || frame.t === 'unsub') void this.enqueue(run);
     else void run();
   }
 

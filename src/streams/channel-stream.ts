@@ -71,6 +71,26 @@ type State = 'starting' | 'live' | 'syncing' | 'closed';
  *   when history cannot supply it, every member gets one `lost` push instead of a silent gap.
  * Work is per publication and per channel; nothing here runs per member except a join.
  */
+/**
+ * What only a stream at work keeps: while it starts, repairs, or has joins in progress. Made on
+ * demand and dropped when idle, so that a quiet channel holds none of it (seven fields, about
+ * 60 B per channel, on a hub whose channels are mostly quiet).
+ */
+interface Work {
+  /** Arrivals held while starting or repairing, in arrival order. */
+  held: Publication[] | undefined;
+  /** Joins in progress, so that one whose member left stops. */
+  joining: Set<StreamMember> | undefined;
+  /** Joins in progress: what the stream emits while they read history. */
+  recordings: Set<Publication[]> | undefined;
+  /** The start in progress, or how it failed. */
+  started: Promise<void> | undefined;
+  syncing: Promise<void> | undefined;
+  syncAgain: boolean;
+  /** `lost` pushes sent: a join that saw this change decides again. */
+  losses: number;
+}
+
 export class ChannelStream {
   /** Publications fanned out here since the stream started (the admin view's rates). */
   published = 0;
@@ -83,7 +103,6 @@ export class ChannelStream {
    */
   private msgpackMembers = 0;
   private jsonMembers = 0;
-  private joining: Set<StreamMember> | undefined;
   /** Transport topic names, made with the first member of each format and shared by all. */
   private msgpackTopic: string | undefined;
   private jsonTopic: string | undefined;
@@ -91,17 +110,9 @@ export class ChannelStream {
   private msgpackName: Uint8Array | undefined;
   private state: State = 'starting';
   private last: Position | undefined;
-  /** Arrivals held while starting or repairing, in arrival order. */
-  private held: Publication[] = [];
-  /** Joins in progress: what the stream emits while they read history. */
-  private recordings: Set<Publication[]> | undefined;
-  private started: Promise<void> = Promise.resolve();
-  private syncing: Promise<void> | undefined;
-  private syncAgain = false;
-  /** `lost` pushes sent: a join that saw this change decides again. */
-  private losses = 0;
   /** An offset the broker had that this hub had not delivered at the last position check. */
   private behind: number | undefined;
+  private work: Work | undefined;
 
   constructor(
     readonly channel: string,
@@ -112,6 +123,68 @@ export class ChannelStream {
     return this.msgpackMembers + this.jsonMembers;
   }
 
+  // The fields of Work, read and written as if they were the stream's own.
+  private get held(): Publication[] | undefined {
+    return this.work?.held;
+  }
+  private set held(value: Publication[] | undefined) {
+    this.setWork('held', value);
+  }
+  private get joining(): Set<StreamMember> | undefined {
+    return this.work?.joining;
+  }
+  private set joining(value: Set<StreamMember> | undefined) {
+    this.setWork('joining', value);
+  }
+  private get recordings(): Set<Publication[]> | undefined {
+    return this.work?.recordings;
+  }
+  private set recordings(value: Set<Publication[]> | undefined) {
+    this.setWork('recordings', value);
+  }
+  private get started(): Promise<void> | undefined {
+    return this.work?.started;
+  }
+  private set started(value: Promise<void> | undefined) {
+    this.setWork('started', value);
+  }
+  private get syncing(): Promise<void> | undefined {
+    return this.work?.syncing;
+  }
+  private set syncing(value: Promise<void> | undefined) {
+    this.setWork('syncing', value);
+  }
+  private get syncAgain(): boolean {
+    return this.work?.syncAgain ?? false;
+  }
+  private set syncAgain(value: boolean) {
+    this.setWork('syncAgain', value);
+  }
+  private get losses(): number {
+    return this.work?.losses ?? 0;
+  }
+  private set losses(value: number) {
+    this.setWork('losses', value);
+  }
+
+  /** Sets one field of the work state, making it when needed and dropping it once idle. */
+  private setWork<K extends keyof Work>(key: K, value: Work[K]): void {
+    this.work ??= {
+      held: undefined,
+      joining: undefined,
+      recordings: undefined,
+      started: undefined,
+      syncing: undefined,
+      syncAgain: false,
+      losses: 0,
+    };
+    const work = this.work;
+    work[key] = value;
+    // Collections are set to undefined by their users once empty: present means in use.
+    const idle = !work.held && !work.joining && !work.recordings && !work.started && !work.syncing && !work.syncAgain;
+    if (idle) this.work = undefined;
+  }
+
   /** The last position delivered here; undefined until the stream started. */
   get position(): Position | undefined {
     return this.last;
@@ -120,16 +193,19 @@ export class ChannelStream {
   /** Begins once the broker delivers the channel here (`subscribed`): reads where the channel stands. */
   start(subscribed: Promise<void>): void {
     this.syncedGeneration = this.context.generation();
-    this.started = (async () => {
-      await subscribed;
-      const { top } = await this.context.reader(this.channel, 'start')({ after: 0, limit: 0 });
-      if (this.state === 'closed') return;
-      this.last = top;
-      this.state = 'live';
-      this.releaseHeld();
-    })();
+    this.started = this.begin(subscribed);
     // Joins waiting on it hear the failure; nothing else should.
     this.started.catch(() => undefined);
+  }
+
+  private async begin(subscribed: Promise<void>): Promise<void> {
+    await subscribed;
+    const { top } = await this.context.reader(this.channel, 'start')({ after: 0, limit: 0 });
+    if (this.state === 'closed') return;
+    this.last = top;
+    this.state = 'live';
+    this.started = undefined;
+    this.releaseHeld();
   }
 
   /**
@@ -178,7 +254,7 @@ export class ChannelStream {
     member.unsubscribe(this.topic(member.format));
     if (this.size > 0) return;
     this.state = 'closed';
-    this.held = [];
+    this.held = undefined;
     this.context.release(this);
   }
 
@@ -218,7 +294,7 @@ export class ChannelStream {
    * asked during it). A failed read is retried while the stream has members.
    */
   sync(): Promise<void> {
-    if (this.state === 'closed' || this.state === 'starting') return this.started;
+    if (this.state === 'closed' || this.state === 'starting') return this.started ?? Promise.resolve();
     if (this.syncing) {
       this.syncAgain = true;
       return this.syncing;
@@ -266,8 +342,9 @@ export class ChannelStream {
         }
       }
       // Arrivals held meanwhile go out while they follow; one that still does not starts another round.
-      this.held = this.release(this.takeHeld());
-      if (this.held.length > 0) this.syncAgain = true;
+      const rest = this.release(this.takeHeld());
+      this.held = rest.length > 0 ? rest : undefined;
+      if (rest.length > 0) this.syncAgain = true;
     } while (this.syncAgain && this.state === 'syncing');
   }
 
@@ -304,12 +381,13 @@ export class ChannelStream {
   }
 
   private takeHeld(): Publication[] {
-    const held = this.held;
-    this.held = [];
+    const held = this.held ?? [];
+    this.held = undefined;
     return held;
   }
 
   private hold(publication: Publication): void {
+    this.held ??= [];
     this.held.push(publication);
     // The oldest can go: they are in history, and the next repair reads them from there.
     if (this.held.length > MAX_HELD) this.held.splice(0, this.held.length - MAX_HELD);

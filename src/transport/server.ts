@@ -5,9 +5,8 @@ import type {
   us_listen_socket,
   us_socket,
   us_socket_context_t,
-  WebSocket,
 } from 'uWebSockets.js';
-import { CloseCode, negotiateSubprotocol, SUBPROTOCOLS, type WireFormat } from '@switchboard/protocol';
+import { CloseCode, negotiateSubprotocol, SUBPROTOCOLS } from '@switchboard/protocol';
 import type { NodeContext } from '../context.js';
 import { dispatch } from '../handlers/index.js';
 import { registerDemo } from '../http/demo.js';
@@ -19,15 +18,8 @@ import { normalizeAddress } from '../limits/address.js';
 import { Session } from '../session/session.js';
 import { tlsOptions } from '../tls.js';
 import { handshakeProblem, headProblem } from './handshake.js';
-import type { ClientSocket } from './socket.js';
 import type { Uws } from './uws.js';
-
-interface SocketData {
-  readonly format: WireFormat;
-  readonly remoteAddress: string;
-  socket?: UwsClientSocket;
-  session?: Session;
-}
+import { type SocketData, UwsClientSocket } from './uws-socket.js';
 
 /** The WebSocket endpoint path. */
 export const WS_PATH = '/ws';
@@ -39,41 +31,6 @@ type ListenWithOptions = (
   options: number,
   callback: (socket: us_listen_socket | false) => void,
 ) => TemplatedApp;
-
-class UwsClientSocket implements ClientSocket {
-  /** Set by the transport's close handler: uWS throws on any use of a closed socket. */
-  closed = false;
-
-  constructor(
-    private readonly ws: WebSocket<SocketData>,
-    readonly format: WireFormat,
-    readonly remoteAddress: string,
-  ) {}
-
-  send(frame: Uint8Array): void {
-    // Corked so that replies sent after an await still go out in one write.
-    if (!this.closed) this.ws.cork(() => this.ws.send(frame, this.format === 'msgpack'));
-  }
-
-  subscribe(topic: string): void {
-    if (!this.closed) this.ws.subscribe(topic);
-  }
-
-  /** A closed socket left every topic with its close: nothing to do. */
-  unsubscribe(topic: string): void {
-    if (!this.closed) this.ws.unsubscribe(topic);
-  }
-
-  bufferedAmount(): number {
-    return this.closed ? 0 : this.ws.getBufferedAmount();
-  }
-
-  end(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.ws.end(code, reason);
-  }
-}
 
 export interface ServerHooks {
   readonly notReadyReasons: () => readonly string[];
@@ -99,6 +56,8 @@ export class Server {
     hooks: ServerHooks,
   ) {
     const { limits } = node.config;
+    /** Connections opened on this hub so far: each one's number, for its id. */
+    let serial = 0;
     this.app = node.config.tls ? uws.SSLApp(tlsOptions(node.config.tls)) : uws.App();
     this.app.ws<SocketData>(WS_PATH, {
       // uWS drops a frame over its cap without a close frame (the client sees 1006). With the cap at
@@ -117,14 +76,14 @@ export class Server {
       open: (ws) => {
         const data = ws.getUserData();
         const socket = new UwsClientSocket(ws, data.format, data.remoteAddress);
-        const session = new Session(socket, node, dispatch);
         data.socket = socket;
-        data.session = session;
-        node.limits.perIp.opened(data.remoteAddress);
+        const session = new Session(socket, node, dispatch, ++serial);
+        socket.session = session;
+        node.limits.perIp.opened(socket.remoteAddress);
         hooks.onSession(session);
       },
       message: (ws, message) => {
-        const session = ws.getUserData().session;
+        const session = ws.getUserData().socket?.session;
         try {
           session?.onMessage(new Uint8Array(message));
         } catch (error) {
@@ -134,10 +93,12 @@ export class Server {
         }
       },
       close: (ws, code) => {
-        const { session, socket } = ws.getUserData();
-        if (socket) socket.closed = true;
+        const { socket } = ws.getUserData();
+        if (!socket) return;
+        socket.closed = true;
+        const { session } = socket;
         if (!session) return;
-        node.limits.perIp.closed(ws.getUserData().remoteAddress);
+        node.limits.perIp.closed(socket.remoteAddress);
         session.onClose();
         hooks.onSessionClosed(session, code);
       },
@@ -274,7 +235,7 @@ function upgrade(
       .end(`missing or unsupported WebSocket subprotocol; offer ${SUBPROTOCOLS.msgpack} or ${SUBPROTOCOLS.json}`);
     return;
   }
-  const data: SocketData = { format, remoteAddress };
+  const data: SocketData = { format, remoteAddress: node.limits.perIp.intern(remoteAddress), socket: undefined };
   res.upgrade(
     data,
     req.getHeader('sec-websocket-key'),

@@ -41,7 +41,7 @@ describe('addresses', () => {
 
 describe('rates', () => {
   it('token bucket: a burst, then the refill rate', () => {
-    const bucket = new TokenBucket(10, 3, 0);
+    const bucket = new TokenBucket({ perSecond: 10, capacity: 3 }, 0);
     assert.deepEqual([bucket.take(0), bucket.take(0), bucket.take(0), bucket.take(0)], [true, true, true, false]);
     assert.equal(bucket.take(50), false);
     assert.equal(bucket.take(100), true);
@@ -49,10 +49,10 @@ describe('rates', () => {
   });
 
   it('message rate: ok within the bucket, refuse beyond, close when refusals keep coming', () => {
-    const rate = new MessageRate(5, 5, 0);
+    const rate = new MessageRate({ perSecond: 5, capacity: 5 }, 0);
     const verdicts = Array.from({ length: 12 }, () => rate.admit(0));
     assert.deepEqual(verdicts, [...Array(5).fill('ok'), ...Array(5).fill('refuse'), 'close', 'close']);
-    const polite = new MessageRate(5, 5, 0);
+    const polite = new MessageRate({ perSecond: 5, capacity: 5 }, 0);
     for (let t = 0; t < 5_000; t += 200) assert.equal(polite.admit(t), 'ok');
   });
 
