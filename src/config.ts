@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
   AccessRule,
@@ -12,6 +11,7 @@ import {
   TlsSettings,
 } from './auth/config.js';
 import { schemaProblem } from './limits/payload.js';
+import { optional } from './optional.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -329,7 +329,9 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
   let value: unknown;
   try {
-    value = parseYaml(text);
+    // yaml is loaded only for a configuration file: a hub on the defaults does not pay for it.
+    const { parse } = optional<typeof import('yaml')>('yaml');
+    value = parse(text);
   } catch (error) {
     throw new ConfigError([`config file ${file}: not valid YAML or JSON: ${(error as Error).message}`]);
   }

@@ -18,18 +18,12 @@ import {
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
+import type { Carrier, Tracer, TracingSettings } from './tracing.js';
 
-export { SpanKind };
-
-export interface TracingSettings {
-  readonly enabled: boolean;
-  readonly otlpUrl?: string | undefined;
-  readonly serviceName: string;
-  readonly sampleRatio: number;
-}
-
-/** W3C trace context as carried in headers: `traceparent` and, optionally, `tracestate`. */
-export type Carrier = Readonly<Record<string, string | undefined>>;
+/**
+ * The OpenTelemetry side of tracing.ts, loaded only when tracing is enabled: the SDK registered
+ * as the global tracer provider, W3C trace context as the propagator, spans exported over OTLP.
+ */
 
 const getter: TextMapGetter<Carrier> = {
   keys: (carrier) => Object.keys(carrier),
@@ -38,13 +32,8 @@ const getter: TextMapGetter<Carrier> = {
 
 const tracer = () => trace.getTracer('switchboard');
 
-/**
- * Registers the OpenTelemetry SDK when tracing is enabled (or a test gives its own exporter).
- * Without it, every call below goes to the API's no-op implementation and costs next to nothing.
- * Returns what flushes and stops it.
- */
-export function startTracing(settings: TracingSettings, exporter?: SpanExporter): () => Promise<void> {
-  if (!settings.enabled && !exporter) return async () => undefined;
+/** Registers the SDK and returns the tracer tracing.ts hands work to. */
+export function startSdk(settings: TracingSettings, exporter?: SpanExporter): Tracer {
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRatio) }),
@@ -58,14 +47,22 @@ export function startTracing(settings: TracingSettings, exporter?: SpanExporter)
   });
   trace.setGlobalTracerProvider(provider);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  return () => provider.shutdown();
+  return {
+    traced,
+    fanout: traceFanout,
+    stop: async () => {
+      await provider.shutdown();
+      trace.disable();
+      propagation.disable();
+    },
+  };
 }
 
 /**
  * Runs `work` in a span whose parent is the trace context in `carrier`, and hands it the span's
  * own `traceparent`, so the publication can carry the trace through the broker to every hub.
  */
-export async function traced<T>(
+async function traced<T>(
   name: string,
   kind: SpanKind,
   carrier: Carrier | undefined,
@@ -85,7 +82,7 @@ export async function traced<T>(
 }
 
 /** Records this hub's fan-out of a traced publication, as a child of the span that published it. */
-export function traceFanout(traceparent: string, channel: string, subscribers: number): void {
+function traceFanout(traceparent: string, channel: string, subscribers: number): void {
   const parent = propagation.extract(ROOT_CONTEXT, { traceparent }, getter);
   tracer()
     .startSpan(

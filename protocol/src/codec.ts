@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import { Packr } from 'msgpackr/pack';
 import type { z } from 'zod';
 import { ClientFrame, ServerFrame } from './frames.js';
 import { parseJson, parseMsgpack, UnparseableError } from './parse.js';

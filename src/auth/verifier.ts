@@ -1,16 +1,18 @@
-import {
-  createRemoteJWKSet,
-  decodeProtectedHeader,
-  errors,
-  type JWTPayload,
-  type JWTVerifyOptions,
-  jwtVerify,
-} from 'jose';
+import type * as Jose from 'jose';
+import type { JWTPayload, JWTVerifyOptions } from 'jose';
+import { optional } from '../optional.js';
 import type { AuthSettings } from './config.js';
 import { keysUnavailable, tokenExpired, unauthorized } from './errors.js';
 import { loadKeys, type VerificationKey } from './keys.js';
 
-type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
+type RemoteKeySet = ReturnType<typeof Jose.createRemoteJWKSet>;
+
+let loaded: typeof Jose | undefined;
+/** jose, loaded by the first verifier: a hub without `auth` never needs it (a few MB at start). */
+function jose(): typeof Jose {
+  loaded ??= optional<typeof Jose>('jose');
+  return loaded;
+}
 
 /**
  * Verifies JWTs against the configured keys. The token header's `alg` must be one the config
@@ -29,7 +31,7 @@ export class TokenVerifier {
   constructor(settings: AuthSettings, read?: (file: string) => string) {
     this.keys = loadKeys(settings.keys, read);
     this.remote = settings.jwks
-      ? createRemoteJWKSet(new URL(settings.jwks.url), {
+      ? jose().createRemoteJWKSet(new URL(settings.jwks.url), {
           cacheMaxAge: settings.jwks.cacheMaxAgeSeconds * 1000,
           cooldownDuration: settings.jwks.cooldownSeconds * 1000,
           timeoutDuration: settings.jwks.timeoutMs,
@@ -55,7 +57,7 @@ export class TokenVerifier {
     let alg: unknown;
     let kid: unknown;
     try {
-      ({ alg, kid } = decodeProtectedHeader(token));
+      ({ alg, kid } = jose().decodeProtectedHeader(token));
     } catch {
       throw unauthorized(`malformed ${what}`);
     }
@@ -69,26 +71,27 @@ export class TokenVerifier {
     let lastError: unknown;
     for (const candidate of candidates) {
       try {
-        return (await jwtVerify(token, candidate.key, options)).payload;
+        return (await jose().jwtVerify(token, candidate.key, options)).payload;
       } catch (error) {
         // A wrong signature may just mean another key with the same algorithm; anything else
         // (expired, wrong audience) was found with a valid signature and is final.
-        if (!(error instanceof errors.JWSSignatureVerificationFailed)) throw refusal(error, what);
+        if (!(error instanceof jose().errors.JWSSignatureVerificationFailed)) throw refusal(error, what);
         lastError = error;
       }
     }
     if (this.remote && this.remoteAlgorithms.has(alg)) {
       try {
-        return (await jwtVerify(token, this.remote, options)).payload;
+        return (await jose().jwtVerify(token, this.remote, options)).payload;
       } catch (error) {
         throw refusal(error, what, true);
       }
     }
-    throw refusal(lastError ?? new errors.JWKSNoMatchingKey(), what);
+    throw refusal(lastError ?? new (jose().errors.JWKSNoMatchingKey)(), what);
   }
 }
 
 function refusal(error: unknown, what: string, remote = false) {
+  const { errors } = jose();
   if (error instanceof errors.JWTExpired) return tokenExpired(what);
   if (error instanceof errors.JWTClaimValidationFailed) return unauthorized(`${what} refused: ${error.message}`);
   if (error instanceof errors.JWSSignatureVerificationFailed) return unauthorized(`${what} signature is not valid`);

@@ -1,18 +1,20 @@
-import { Kafka, logLevel } from 'kafkajs';
+import type * as KafkaJs from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { optional } from '../optional.js';
 
 export type KafkaSettings = NonNullable<Config['kafka']>;
 
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
-
-/** A kafkajs client whose logs go through the hub's structured logger. */
+/** A kafkajs client whose logs go through the hub's structured logger; kafkajs loads with the first one. */
 export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
+  const { Kafka, logLevel } = optional<typeof KafkaJs>('kafkajs');
+  const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+    [logLevel.ERROR]: 'error',
+    [logLevel.WARN]: 'warn',
+    [logLevel.INFO]: 'info',
+    [logLevel.DEBUG]: 'debug',
+  };
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,
@@ -21,7 +23,7 @@ export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
       () =>
       ({ level, log: entry }) => {
         const { message, ...rest } = entry;
-        log[LEVELS[level] ?? 'info']({ kafka: rest }, message);
+        log[levels[level] ?? 'info']({ kafka: rest }, message);
       },
   });
 }

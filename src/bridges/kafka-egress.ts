@@ -1,5 +1,7 @@
-import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type * as KafkaJs from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from '../log.js';
+import { optional } from '../optional.js';
 import { type Egress, type EgressMessage, within } from './egress.js';
 
 /**
@@ -22,7 +24,7 @@ export class KafkaProducer {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       // Murmur2 on the key, like the Java client: a channel lands in the same partition either way.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: optional<typeof KafkaJs>('kafkajs').Partitioners.DefaultPartitioner,
     });
     this.producer.on(this.producer.events.CONNECT, () => {
       this.connected = true;

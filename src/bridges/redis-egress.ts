@@ -1,5 +1,7 @@
-import { Redis } from 'ioredis';
+import type * as IORedis from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { optional } from '../optional.js';
 import { type Egress, type EgressMessage, within } from './egress.js';
 
 /** A connection to one Redis for client publishes; commands fail fast while it is away. */
@@ -11,7 +13,7 @@ export class RedisEgressConnection {
     private readonly timeoutMs: number,
     log: Logger,
   ) {
-    this.redis = new Redis(url, {
+    this.redis = new (optional<typeof IORedis>('ioredis').Redis)(url, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,

@@ -1,6 +1,8 @@
 import type { Position } from '@switchboard/protocol';
-import { Redis, type RedisOptions } from 'ioredis';
+import type * as IORedis from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { z } from 'zod';
+import { optional } from '../optional.js';
 import type { ChannelRead, HistoryOptions, PositionedPublication, PublishExtras, ReadQuery } from './broker.js';
 import { newEpoch } from './epoch.js';
 import { RedisKeys } from './redis-keys.js';
@@ -40,7 +42,10 @@ export class RedisStore {
 
   constructor(private readonly settings: RedisStoreSettings) {
     this.keys = new RedisKeys(settings.prefix);
-    this.redis = new Redis(settings.url, { ...FAIL_FAST, connectionName: 'switchboard-commands' });
+    this.redis = new (optional<typeof IORedis>('ioredis').Redis)(settings.url, {
+      ...FAIL_FAST,
+      connectionName: 'switchboard-commands',
+    });
     for (const [name, lua] of [
       ['sbPublish', PUBLISH_SCRIPT],
       ['sbPosition', POSITION_SCRIPT],

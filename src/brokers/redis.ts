@@ -1,6 +1,8 @@
 import { type Position, Position as PositionSchema } from '@switchboard/protocol';
-import { Redis } from 'ioredis';
+import type * as IORedis from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { optional } from '../optional.js';
 import { dataFromText } from '../payload.js';
 import type {
   Broker,
@@ -39,7 +41,7 @@ export class RedisBroker implements Broker {
     private readonly log: Logger,
   ) {
     this.store = new RedisStore(settings);
-    this.subscriber = new Redis(settings.url, {
+    this.subscriber = new (optional<typeof IORedis>('ioredis').Redis)(settings.url, {
       ...FAIL_FAST,
       connectionName: 'switchboard-subscriber',
       autoResubscribe: false,

@@ -1,6 +1,7 @@
 import { ErrorCode } from '@switchboard/protocol';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { Ajv as AjvClass, ValidateFunction } from 'ajv';
 import { HubError } from '../errors.js';
+import { optional } from '../optional.js';
 
 /** What a namespace demands of client publishes (the `payload` settings). */
 export interface PayloadRules {
@@ -10,9 +11,12 @@ export interface PayloadRules {
 
 /**
  * Strict: unknown keywords and formats are configuration errors, not silently ignored rules.
- * Schemas cannot load anything remote (no `loadSchema`), and `$data` is off.
+ * Schemas cannot load anything remote (no `loadSchema`), and `$data` is off. ajv is loaded only
+ * when some namespace has a schema (a few MB a hub without one does not pay), synchronously,
+ * since configuration is checked before the hub starts.
  */
-function newAjv(): Ajv {
+function newAjv(): AjvClass {
+  const { Ajv } = optional<typeof import('ajv')>('ajv');
   return new Ajv({ strict: true, allErrors: false, allowUnionTypes: true });
 }
 
@@ -42,13 +46,15 @@ export class PayloadValidator {
   refused = 0;
 
   constructor(namespaces: ReadonlyMap<string, PayloadRules | undefined>) {
-    const ajv = newAjv();
+    let ajv: AjvClass | undefined;
     for (const [name, rules] of namespaces) {
       if (!rules || (rules.maxBytes === undefined && rules.schema === undefined)) continue;
-      this.byNamespace.set(name, {
-        maxBytes: rules.maxBytes,
-        validate: rules.schema === undefined ? undefined : ajv.compile(rules.schema),
-      });
+      let validate: ValidateFunction | undefined;
+      if (rules.schema !== undefined) {
+        ajv ??= newAjv();
+        validate = ajv.compile(rules.schema);
+      }
+      this.byNamespace.set(name, { maxBytes: rules.maxBytes, validate });
     }
   }
 

@@ -12,7 +12,7 @@ describe('tracing', () => {
   let stopTracing: () => Promise<void>;
   let hub: TestHub;
   before(async () => {
-    stopTracing = startTracing({ enabled: true, serviceName: 'switchboard-test', sampleRatio: 1 }, exporter);
+    stopTracing = await startTracing({ enabled: true, serviceName: 'switchboard-test', sampleRatio: 1 }, exporter);
     hub = await startHub();
   });
   after(async () => {
