@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { respondError } from './respond.js';
 
@@ -10,8 +10,18 @@ export const HTML = 'text/html; charset=utf-8';
 export const SCRIPT = 'text/javascript; charset=utf-8';
 export const STYLE = 'text/css; charset=utf-8';
 
-/** The repository root, from src/http (tsx) and from dist/http (compiled) alike. */
-const ROOT = new URL('../../', import.meta.url);
+/**
+ * The repository root: the nearest folder above this module with demo/ in it, so that the same
+ * code finds the assets from src/http (tsx), dist/http (compiled) and dist/cli/bundle (bundled).
+ */
+function findRoot(): URL {
+  for (let dir = new URL('./', import.meta.url); dir.pathname !== '/'; dir = new URL('../', dir)) {
+    if (existsSync(new URL('demo/index.html', dir))) return dir;
+  }
+  return new URL('../../', import.meta.url);
+}
+
+const ROOT = findRoot();
 
 interface Asset {
   readonly plain: Buffer;
