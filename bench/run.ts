@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   try {
     if (only.has('idle')) {
       progress.log('Idle connections');
-      idleResults = await idle(options, quick ? 10_000 : 15_000);
+      idleResults = await idle(options, quick ? [10_000] : [10_000, 15_000]);
     }
     fanoutResults.push(...(await runFanouts(options)));
     if (only.has('churn')) {

@@ -6,7 +6,7 @@
 import { fmtRate } from '../progress.js';
 import type { FanoutResult } from '../scenarios/fanout.js';
 import type { Point } from '../scenarios/measure.js';
-import { ceilingFor, maxOf, pct, type RunResults, type Target } from './results.js';
+import { ceilingFor, costRatio, maxOf, pct, type RunResults, type Target } from './results.js';
 
 const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 2 : 1)}` : '—');
 const kib = (n: number) => `${n.toFixed(2)}`;
@@ -34,6 +34,14 @@ export function evaluateTargets(results: Omit<RunResults, 'targets'>): Target[] 
       measured: `${pct(ratio)} (${fmtRate(hub.deliveriesPerSec)} vs ${fmtRate(ceiling.deliveriesPerSec)})`,
       met: ratio >= goal,
     });
+    const cost = costRatio(hub, ceiling);
+    if (cost !== undefined)
+      targets.push({
+        what: `memory broker, ${what} (${r.channels} × ${r.subscribersPerChannel}): server µs per delivery vs ceiling`,
+        goal: '≤ 1.30×',
+        measured: `${cost.toFixed(2)}× (${hub.serverUsPerDelivery ?? '—'} vs ${ceiling.serverUsPerDelivery ?? '—'} µs)`,
+        met: cost <= 1.3,
+      });
   }
   for (const r of memory) {
     const half = r.points.find((p) => p.server === 'hub' && p.mode === 'rate' && isHalf(r, p));
@@ -60,13 +68,21 @@ export function evaluateTargets(results: Omit<RunResults, 'targets'>): Target[] 
       met: ratio >= 0.5,
     });
   }
-  const idleHub = results.idle.find((i) => i.server === 'hub');
-  if (idleHub) {
+  for (const idleHub of results.idle.filter((i) => i.server === 'hub')) {
     targets.push({
       what: `idle connection with 2 subscriptions: hub RSS (${idleHub.connections} connections, one hub)`,
       goal: '< 3 KB',
       measured: `${kib((idleHub.kibPerConnection * 1024) / 1000)} KB`,
       met: (idleHub.kibPerConnection * 1024) / 1000 < 3,
+    });
+  }
+  const startup = results.idle.find((i) => i.server === 'hub');
+  if (startup) {
+    targets.push({
+      what: 'start-up RSS of a hub on the embedded defaults, settled',
+      goal: '≤ 60 MB',
+      measured: `${(startup.rssBeforeKiB / 1024).toFixed(1)} MB`,
+      met: startup.rssBeforeKiB / 1024 <= 60,
     });
   }
   for (const h of results.cluster?.hubs ?? []) {
