@@ -51,7 +51,7 @@ export class RedisStore {
       ['sbPosition', POSITION_SCRIPT],
       ['sbHistory', HISTORY_SCRIPT],
     ] as const) {
-      this.redis.defineCommand(name, { numberOfKeys: 2, lua });
+      this.redis.defineCommand(name, { numberOfKeys: 3, lua });
     }
     const commands = this.redis as unknown as Record<string, ScriptCall>;
     const bind = (name: string): ScriptCall => {
@@ -70,8 +70,7 @@ export class RedisStore {
   ): Promise<Position> {
     const { idempotency } = extras;
     const reply = await this.scripts.publish(
-      this.keys.meta(channel),
-      this.keys.history(channel),
+      ...this.keys.of(channel),
       this.keys.envelope(channel),
       Buffer.from(data.buffer, data.byteOffset, data.byteLength),
       history.size,
@@ -88,18 +87,12 @@ export class RedisStore {
 
   async read(channel: string, query: ReadQuery): Promise<ChannelRead> {
     if (query.limit === 0) {
-      const reply = await this.scripts.position(
-        this.keys.meta(channel),
-        this.keys.history(channel),
-        newEpoch(),
-        this.settings.positionTtlSeconds,
-      );
+      const reply = await this.scripts.position(...this.keys.of(channel), newEpoch(), this.settings.positionTtlSeconds);
       const [ep, off] = PositionReply.parse(reply);
       return { top: { ep, off }, publications: [] };
     }
     const reply = await this.scripts.history(
-      this.keys.meta(channel),
-      this.keys.history(channel),
+      ...this.keys.of(channel),
       newEpoch(),
       this.settings.positionTtlSeconds,
       query.after + 1,

@@ -61,6 +61,20 @@ describe('redis broker', () => {
       );
       await publishers[1]?.close();
     });
+
+    it('trims history by age in Redis itself, not only when read: an entry outlives its time to live by an eighth at most', async () => {
+      const aged = { size: 10_000, ttlMs: 800 };
+      for (let i = 1; i <= 20; i++) await broker.publish('aged', encodeData(i), aged);
+      assert.equal(await client.xlen('sb:{aged}:h'), 20);
+      await new Promise((resolve) => setTimeout(resolve, 800 + 100 + 50));
+      await broker.publish('aged', encodeData(21), aged);
+      assert.equal(await client.xlen('sb:{aged}:h'), 1, 'the 20 older than 800 ms are gone from Redis');
+      const read = await broker.read('aged', { after: 0, limit: 100 });
+      assert.deepEqual(
+        read.publications.map((p) => p.position.off),
+        [21],
+      );
+    });
   });
 
   describe('when Redis goes away', () => {
