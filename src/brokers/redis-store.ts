@@ -13,15 +13,26 @@ export interface RedisStoreSettings {
   readonly prefix: string;
   /** How long a channel's epoch and offset outlive its last publication. */
   readonly positionTtlSeconds: number;
+  /** How long any command may take before it fails (`broker.commandTimeoutMs`). */
+  readonly commandTimeoutMs: number;
 }
 
-/** Fail fast while Redis is away: callers turn the error into a temporary error code. */
-export const FAIL_FAST: RedisOptions = {
-  lazyConnect: true,
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
-  retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
-};
+/** `broker.commandTimeoutMs`'s default, for connections made outside a hub's configuration. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
+
+/**
+ * Fail fast while Redis is away, and within `commandTimeoutMs` while it is there but does not
+ * answer (paused, swapping): callers turn either error into a temporary error code.
+ */
+export function failFast(commandTimeoutMs: number): RedisOptions {
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: commandTimeoutMs,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+  };
+}
 
 const PublishReply = z.tuple([z.string(), z.number().int(), z.number().int()]);
 const PositionReply = z.tuple([z.string(), z.number().int()]);
@@ -43,7 +54,7 @@ export class RedisStore {
   constructor(private readonly settings: RedisStoreSettings) {
     this.keys = new RedisKeys(settings.prefix);
     this.redis = new (optional<typeof IORedis>('ioredis').Redis)(settings.url, {
-      ...FAIL_FAST,
+      ...failFast(settings.commandTimeoutMs),
       connectionName: 'switchboard-commands',
     });
     for (const [name, lua] of [
