@@ -223,7 +223,19 @@ export const Config = z
     limits: LimitSettings.prefault({}),
     /** Seconds between an idle client's pings. */
     clientPingSeconds: z.number().int().min(1).max(3600).default(25),
-    /** Seconds a stopping hub waits for clients to leave before closing the rest. */
+    /**
+     * Seconds a stopping hub stays up but not ready before it moves its clients: it refuses new
+     * WebSockets and keeps serving its connections and HTTP publishes while the balancer notices
+     * `/readyz` and stops routing here. At least the balancer's health check interval times the
+     * failures it needs (HAProxy's default 2 s × 3 = 6 s; a Kubernetes readiness probe of 5 s ×
+     * 2 = 10 s). The hub never exits before it, even with no client left.
+     */
+    shutdownDelaySeconds: z.number().min(0).max(600).default(6),
+    /**
+     * Seconds over which a stopping hub moves its clients, after `shutdownDelaySeconds`: each gets
+     * a `drain` push within the first half, and opens its next connection before it leaves this
+     * one; those still connected at the end are closed with 4000.
+     */
     shutdownGraceSeconds: z.number().int().min(0).max(3600).default(5),
     /** Settings for channels of namespaces not listed in `namespaces`. */
     defaultNamespace: NamespaceSettings.prefault({}),
