@@ -144,6 +144,7 @@ export class SwitchboardNode implements NodeContext {
       broker: this.broker,
       namespaces: this.namespaces,
       cluster: this.cluster,
+      presence: this.presence,
       control: this.control,
       answered: ({ answers, failed, missing }) =>
         this.metrics.controlAnswered(answers.length, failed.length, missing.length),

@@ -7,6 +7,7 @@ import type { ClusterState } from '../cluster/index.js';
 import type { Config } from '../config.js';
 import { HubError } from '../errors.js';
 import type { Namespaces } from '../namespaces.js';
+import type { PresenceTracker } from '../presence/tracker.js';
 import { SpanKind, traced } from '../tracing.js';
 import * as S from './schemas.js';
 
@@ -16,6 +17,7 @@ export interface ApiContext {
   readonly broker: Broker;
   readonly namespaces: Namespaces;
   readonly cluster: ClusterState;
+  readonly presence: PresenceTracker;
   readonly control: Control;
   /** Counts the hubs a command reached, for the metrics. */
   readonly answered: (answers: Answers) => void;
@@ -284,7 +286,7 @@ export const METHODS = {
     response: S.PresenceResponse,
     async run(api, { channel }) {
       presenceEnabled(api, channel);
-      const { entries, more } = await api.cluster.presence.list(channel, api.config.presence.maxListed).catch(() => {
+      const { entries, more } = await api.presence.list(channel, api.config.presence.maxListed).catch(() => {
         throw new ApiError('503 Service Unavailable', 'presence is not available');
       });
       const clients = entries.map(({ c, u, i }) => ({
@@ -301,7 +303,7 @@ export const METHODS = {
     response: S.PresenceStatsResponse,
     async run(api, { channel }) {
       presenceEnabled(api, channel);
-      return api.cluster.presence.stats(channel).catch(() => {
+      return api.presence.stats(channel).catch(() => {
         throw new ApiError('503 Service Unavailable', 'presence is not available');
       });
     },

@@ -22,8 +22,9 @@ async function admit(session: Session, principal: Principal): Promise<readonly s
       user === undefined ? true : userConnections.admit(user, session.id),
       user === undefined ? [] : cluster.users.serverSubscriptions(user),
     ]);
-  } catch {
+  } catch (error) {
     userConnections.release(session.id);
+    session.node.log.warn({ err: (error as Error).message }, 'connect: cluster state not reachable');
     throw notAvailable('cluster state');
   }
   if (revoked) {

@@ -22,7 +22,7 @@ export const presence: Handler<PresenceRequest> = async (session, { ch }) => {
   checkAsk(session, ch);
   const { node } = session;
   try {
-    const { entries, more } = await node.cluster.presence.list(ch, node.config.presence.maxListed);
+    const { entries, more } = await node.presence.list(ch, node.config.presence.maxListed);
     const result: PresenceResult = { who: entries };
     if (more) result.more = true;
     return result;
@@ -35,7 +35,7 @@ export const presence: Handler<PresenceRequest> = async (session, { ch }) => {
 export const presenceStats: Handler<PresenceStatsRequest> = async (session, { ch }) => {
   checkAsk(session, ch);
   try {
-    const stats: PresenceStatsResult = await session.node.cluster.presence.stats(ch);
+    const stats: PresenceStatsResult = await session.node.presence.stats(ch);
     return stats;
   } catch {
     throw notAvailable('presence');

@@ -1,7 +1,7 @@
 import { PresenceEntry } from '@switchboard/protocol';
 import type { Redis } from 'ioredis';
 import { defineScript, type RedisScript } from '../cluster/redis-script.js';
-import type { PresenceStore } from './store.js';
+import type { PresenceList, PresenceStats, PresenceStore } from './store.js';
 
 /**
  * Per channel, four keys in the channel's hash tag (one cluster slot, beside its history):
@@ -64,11 +64,11 @@ return left`;
 
 const EXPIRE_SCRIPT = `${NOW_MS}${REMOVE_ONE}${SWEEP}return left`;
 
-/** Sweeps, then returns every entry. */
-const LIST_SCRIPT = `${NOW_MS}${REMOVE_ONE}${SWEEP}return redis.call('HVALS', KEYS[1])`;
+/** Sweeps, then returns {the entries swept, every live entry}. */
+const LIST_SCRIPT = `${NOW_MS}${REMOVE_ONE}${SWEEP}return {left, redis.call('HVALS', KEYS[1])}`;
 
-/** Sweeps, then returns {connections, users}. */
-const STATS_SCRIPT = `${NOW_MS}${REMOVE_ONE}${SWEEP}return {redis.call('HLEN', KEYS[1]), redis.call('HLEN', KEYS[4])}`;
+/** Sweeps, then returns {the entries swept, connections, users}. */
+const STATS_SCRIPT = `${NOW_MS}${REMOVE_ONE}${SWEEP}return {left, redis.call('HLEN', KEYS[1]), redis.call('HLEN', KEYS[4])}`;
 
 /** Presence in Redis (memory: O(members) per channel; `stats` O(1) after the sweep). */
 export class RedisPresenceStore implements PresenceStore {
@@ -104,15 +104,20 @@ export class RedisPresenceStore implements PresenceStore {
     return parseEntries(await this.run(this.scripts.expire, channel, []));
   }
 
-  async list(channel: string, limit: number): Promise<{ entries: PresenceEntry[]; more: boolean }> {
-    const entries = parseEntries(await this.run(this.scripts.list, channel, []));
-    return entries.length > limit ? { entries: entries.slice(0, limit), more: true } : { entries, more: false };
+  async list(channel: string, limit: number): Promise<PresenceList> {
+    const reply = await this.run(this.scripts.list, channel, []);
+    const [left, live] = Array.isArray(reply) ? reply : [];
+    const expired = parseEntries(left);
+    const entries = parseEntries(live);
+    return entries.length > limit
+      ? { entries: entries.slice(0, limit), more: true, expired }
+      : { entries, more: false, expired };
   }
 
-  async stats(channel: string): Promise<{ clients: number; users: number }> {
+  async stats(channel: string): Promise<PresenceStats> {
     const reply = await this.run(this.scripts.stats, channel, []);
-    const [clients, users] = Array.isArray(reply) ? reply : [];
-    return { clients: Number(clients ?? 0), users: Number(users ?? 0) };
+    const [left, clients, users] = Array.isArray(reply) ? reply : [];
+    return { clients: Number(clients ?? 0), users: Number(users ?? 0), expired: parseEntries(left) };
   }
 
   async close(): Promise<void> {}

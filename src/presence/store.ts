@@ -14,11 +14,26 @@ export interface PresenceStore {
   remove(channel: string, clients: readonly string[]): Promise<PresenceEntry[]>;
   /** Removes entries whose ttl passed; returns them (leaves of a hub that went away). */
   expire(channel: string): Promise<PresenceEntry[]>;
-  /** The live entries, at most `limit`; `more` when there were others. */
-  list(channel: string, limit: number): Promise<{ readonly entries: PresenceEntry[]; readonly more: boolean }>;
-  /** Live connections and distinct users (anonymous connections count as no user). */
-  stats(channel: string): Promise<{ readonly clients: number; readonly users: number }>;
+  /**
+   * The live entries, at most `limit`; `more` when there were others. Entries found expired are
+   * removed first and returned as `expired` (leaves the caller reports).
+   */
+  list(channel: string, limit: number): Promise<PresenceList>;
+  /** Live connections and distinct users (anonymous connections count as no user), after the same sweep. */
+  stats(channel: string): Promise<PresenceStats>;
   close(): Promise<void>;
+}
+
+export interface PresenceList {
+  readonly entries: PresenceEntry[];
+  readonly more: boolean;
+  readonly expired: PresenceEntry[];
+}
+
+export interface PresenceStats {
+  readonly clients: number;
+  readonly users: number;
+  readonly expired: PresenceEntry[];
 }
 
 interface Held {
@@ -72,22 +87,22 @@ export class MemoryPresenceStore implements PresenceStore {
     return left;
   }
 
-  async list(channel: string, limit: number): Promise<{ entries: PresenceEntry[]; more: boolean }> {
-    await this.expire(channel);
+  async list(channel: string, limit: number): Promise<PresenceList> {
+    const expired = await this.expire(channel);
     const entries: PresenceEntry[] = [];
     for (const { entry } of this.channels.get(channel)?.values() ?? []) {
-      if (entries.length === limit) return { entries, more: true };
+      if (entries.length === limit) return { entries, more: true, expired };
       entries.push(entry);
     }
-    return { entries, more: false };
+    return { entries, more: false, expired };
   }
 
-  async stats(channel: string): Promise<{ clients: number; users: number }> {
-    await this.expire(channel);
+  async stats(channel: string): Promise<PresenceStats> {
+    const expired = await this.expire(channel);
     const held = this.channels.get(channel);
     const users = new Set<string>();
     for (const { entry } of held?.values() ?? []) if (entry.u !== undefined) users.add(entry.u);
-    return { clients: held?.size ?? 0, users: users.size };
+    return { clients: held?.size ?? 0, users: users.size, expired };
   }
 
   async close(): Promise<void> {

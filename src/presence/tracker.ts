@@ -95,6 +95,20 @@ export class PresenceTracker {
     );
   }
 
+  /** Who is in `channel`, over every hub; the expired entries the read swept become leaves. */
+  async list(channel: string, limit: number): Promise<{ entries: PresenceEntry[]; more: boolean }> {
+    const { entries, more, expired } = await this.store.list(channel, limit);
+    this.changed(channel, [], expired);
+    return { entries, more };
+  }
+
+  /** How many connections and users are in `channel`, over every hub (after the same sweep). */
+  async stats(channel: string): Promise<{ clients: number; users: number }> {
+    const { clients, users, expired } = await this.store.stats(channel);
+    this.changed(channel, [], expired);
+    return { clients, users };
+  }
+
   /** Keeps this hub's entries alive, re-adds any the store lost, and sweeps expired ones. */
   private async refresh(): Promise<void> {
     for (const [channel, members] of this.local) {
