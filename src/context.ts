@@ -1,11 +1,14 @@
 import type { Auth } from './auth/auth.js';
 import type { Bridges } from './bridges/index.js';
 import type { Broker } from './brokers/broker.js';
+import type { ClusterState } from './cluster/index.js';
+import type { UserConnections } from './cluster/user-connections.js';
 import type { Config } from './config.js';
 import type { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Namespaces } from './namespaces.js';
+import type { PresenceTracker } from './presence/tracker.js';
 import type { Streams } from './streams/streams.js';
 
 /** What sessions and their command handlers need from the node that owns them. */
@@ -24,4 +27,10 @@ export interface NodeContext {
   readonly auth: Auth;
   /** Abuse limits: per-address state, payload rules, hit counters (src/limits). */
   readonly limits: Limits;
+  /** What hubs share besides channels: users (server-side subscriptions, revocations), presence (src/cluster). */
+  readonly cluster: ClusterState;
+  /** This hub's part of presence (src/presence). */
+  readonly presence: PresenceTracker;
+  /** This hub's part of `limits.maxConnectionsPerUser`. */
+  readonly userConnections: UserConnections;
 }

@@ -1,8 +1,8 @@
-import type { LostPush, Position, PublicationPush, SubscribeResult } from '@switchboard/protocol';
+import type { LostPush, Position, PresencePush, PublicationPush, SubscribeResult } from '@switchboard/protocol';
 import type { Backoff } from './backoff.js';
 import type { SwitchboardError } from './errors.js';
 import type { Subscription } from './subscription.js';
-import type { SubscribedEvent, UnsubscribedEvent } from './types.js';
+import type { PresenceMember, SubscribedEvent, UnsubscribedEvent } from './types.js';
 
 /** Whether two positions are the same. */
 export function samePosition(a: Position, b: Position): boolean {
@@ -78,12 +78,19 @@ export class Channel {
   /** Id of the `sub` moving the channel to the next link, in flight, and where it resumes. */
   private movingId = 0;
   private movingSince: Position | undefined;
+  /**
+   * Subscribed by the hub on its own (a server-side subscription, `subd`): after a reconnection
+   * the hub subscribes it again itself, resuming from where the client says it stood.
+   */
+  server = false;
 
   constructor(
     readonly name: string,
     private readonly subscribeOnWire: SubscribeOnWire,
     /** Subscription token sent with the `sub` frame, for private channels. */
     readonly token?: string | undefined,
+    /** What presence shows of this subscriber, sent with the `sub` frame. */
+    readonly info?: unknown,
   ) {}
 
   /** Where the stream stands: the last publication it delivered, or where it resumes. */
@@ -137,6 +144,16 @@ export class Channel {
     return true;
   }
 
+  /** The hub moves it to the next link on its own (a server-side subscription), after `since`. */
+  movingByServer(since: Position): void {
+    this.moving(SERVER_REPLY, since);
+  }
+
+  /** Applies the `subd` push that answers `movingByServer`; false when it was not moving. */
+  movedByServer(result: SubscribeResult): boolean {
+    return this.moved(SERVER_REPLY, result);
+  }
+
   /** The move's `sub` `id` failed: the channel stays on the current link. False when stale. */
   unmoved(id: number): boolean {
     if (id === 0 || id !== this.movingId) return false;
@@ -168,7 +185,7 @@ export class Channel {
   join(handle: Subscription, since: Position | undefined): void {
     const place: Place = { at: since, waiting: true };
     this.places.set(handle, place);
-    if (this.wire === 'none' && this.retryTimer === undefined) this.round();
+    if (this.wire === 'none' && this.retryTimer === undefined && !this.server) this.round();
     else if (this.wire === 'live') queueMicrotask(() => this.joinLive(handle, place, since));
   }
 
@@ -178,9 +195,28 @@ export class Channel {
     return this.places.size === 0;
   }
 
-  /** A link is up: subscribe again, from the oldest position a handle stands at. */
+  /** A link is up: subscribe again, from the oldest position a handle stands at (the hub does it for a server-side one). */
   connected(): void {
-    if (this.places.size > 0 && this.wire === 'none') this.round();
+    if (this.places.size > 0 && this.wire === 'none' && !this.server) this.round();
+  }
+
+  /**
+   * A `subd` push: the hub subscribed the channel on its own, resuming after where the stream
+   * stood. Applied as the reply to a `sub` sent from there; any `sub` of ours in flight is stale.
+   */
+  serverSubscribed(result: SubscribeResult): void {
+    this.server = true;
+    this.wire = 'pending';
+    this.pendingId = SERVER_REPLY;
+    this.sentSince = this.stream;
+    this.replied(SERVER_REPLY, result);
+  }
+
+  /** A `pres` push: each handle subscribed hears its joins and leaves. */
+  presence(push: PresencePush): void {
+    if (this.wire !== 'live') return;
+    const change = { join: (push.join ?? []).map(member), leave: (push.leave ?? []).map(member) };
+    for (const [handle, place] of this.places) if (!place.waiting) handle.presenceChanged(change);
   }
 
   /** Subscribes again after a temporary refusal, from the oldest position a handle stands at. */
@@ -384,6 +420,13 @@ export class Channel {
       handle.deliver(publication);
     }
   }
+}
+
+/** The request id a `subd` push is applied as: no `sub` request has it. */
+const SERVER_REPLY = -1;
+
+function member({ c, u, i }: NonNullable<PresencePush['join']>[number]): PresenceMember {
+  return { client: c, ...(u === undefined ? {} : { user: u }), ...(i === undefined ? {} : { info: i }) };
 }
 
 /** What a handle hears of the reply to its own `since`. */

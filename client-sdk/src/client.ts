@@ -3,6 +3,7 @@ import {
   ErrorCode,
   type Position,
   type PublishResult,
+  type SubscribedPush,
   shouldReconnect,
 } from '@switchboard/protocol';
 import { Backoff } from './backoff.js';
@@ -13,8 +14,8 @@ import { Emitter } from './emitter.js';
 import { ClientErrorCode, messageOf, SwitchboardError } from './errors.js';
 import { Handover, type HandoverHost } from './handover.js';
 import type { Dial, Link, LinkFrame } from './link.js';
-import { type RequestBody, Requests } from './requests.js';
-import { Subscription } from './subscription.js';
+import { type RequestBody, Requests, type Results } from './requests.js';
+import { asker, type PresenceAsk, Subscription } from './subscription.js';
 import type { ClientEvents, ClientOptions, ClientState, SubscribeOptions, UnsubscribedEvent } from './types.js';
 import { Wire } from './wire.js';
 
@@ -46,6 +47,8 @@ export class Client extends Emitter<ClientEvents> {
   /** Bumped whenever a connection attempt is abandoned, so that its late steps do nothing. */
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** How handles ask about their channel's presence. */
+  private readonly presenceAsk: PresenceAsk = asker((body) => this.request(body));
 
   constructor(
     readonly url: string,
@@ -112,14 +115,10 @@ export class Client extends Emitter<ClientEvents> {
    */
   subscribe(channel: string, options: SubscribeOptions = {}): Subscription {
     if (this.current === 'closed') throw closedError('the client is closed');
-    const handle = new Subscription(channel, (released) => this.wire.release(released));
+    const handle = new Subscription(channel, (released) => this.wire.release(released), this.presenceAsk);
     let entry = this.channels.get(channel);
     if (!entry) {
-      entry = new Channel(
-        channel,
-        (target, since, replace) => this.wire.subscribe(target, since, replace),
-        options.token,
-      );
+      entry = this.newChannel(channel, options.token, options.info);
       this.channels.set(channel, entry);
     }
     entry.join(handle, options.since);
@@ -132,11 +131,25 @@ export class Client extends Emitter<ClientEvents> {
    * a connection it waits for one, within the request timeout.
    */
   publish(channel: string, data: unknown): Promise<PublishResult> {
+    return this.request({ t: 'pub', ch: channel, d: data });
+  }
+
+  /** Channels the hub subscribed this connection to on its own (server-side subscriptions). */
+  serverSubscriptions(): string[] {
+    return [...this.channels.values()].filter((entry) => entry.server).map((entry) => entry.name);
+  }
+
+  /** Sends a request now (on the link in use), or once connected, within the request timeout. */
+  private request<B extends RequestBody>(body: B): Promise<Results[B['t']]> {
     if (this.current === 'closed') return Promise.reject(closedError('the client is closed'));
-    const { request, result } = this.requests.ask({ t: 'pub', ch: channel, d: data });
+    const { request, result } = this.requests.ask(body);
     if (this.active?.result) this.active.send(request);
     else this.connect();
     return result;
+  }
+
+  private newChannel(channel: string, token?: string, info?: unknown): Channel {
+    return new Channel(channel, (target, since, replace) => this.wire.subscribe(target, since, replace), token, info);
   }
 
   /** The position of the last publication seen on `channel`, while it has handles. */
@@ -199,11 +212,16 @@ export class Client extends Emitter<ClientEvents> {
 
   private handshake(connection: Connection, token: string | undefined): void {
     const { name, version } = this.options;
+    // Where each server-side subscription stands, so that the hub resumes it from there (on a
+    // handover's next link too: the hub's `subd` push is then the channel's move).
+    const subs: Record<string, Position> = {};
+    for (const entry of this.channels.values()) if (entry.server && entry.last) subs[entry.name] = entry.last;
     const body: RequestBody = {
       t: 'connect',
       ...(token ? { token } : {}),
       ...(name === undefined ? {} : { name }),
       ...(version === undefined ? {} : { version }),
+      ...(Object.keys(subs).length > 0 ? { subs } : {}),
     };
     const request = this.requests.create(body, {
       ok: (result) => this.connected(connection, result),
@@ -243,6 +261,18 @@ export class Client extends Emitter<ClientEvents> {
 
   /** The link in use is connected: channels not live subscribe, waiting requests go out. */
   private ready(connection: Connection): void {
+    // Server-side subscriptions the hub no longer keeps end; the others follow as `subd` pushes.
+    const kept = new Set(connection.result?.subs);
+    for (const entry of [...this.channels.values()]) {
+      if (!entry.server || kept.has(entry.name)) continue;
+      this.channels.delete(entry.name);
+      this.handover?.forget(entry.name);
+      const reason = 'no longer subscribed by the server';
+      entry.end(new SwitchboardError(ErrorCode.PERMISSION_DENIED, reason, false), {
+        code: ErrorCode.PERMISSION_DENIED,
+        reason,
+      });
+    }
     for (const entry of this.channels.values()) entry.connected();
     for (const request of this.requests.waiting()) connection.send(request);
     this.setState('connected');
@@ -278,6 +308,12 @@ export class Client extends Emitter<ClientEvents> {
       case 'lost':
         if (this.carries(connection, frame.ch)) this.channels.get(frame.ch)?.lost(frame);
         break;
+      case 'subd':
+        this.serverSubscribed(connection, frame);
+        break;
+      case 'pres':
+        if (this.carries(connection, frame.ch)) this.channels.get(frame.ch)?.presence(frame);
+        break;
       case 'unsubd': {
         const entry = this.channels.get(frame.ch);
         if (!entry || !this.carries(connection, frame.ch)) return;
@@ -293,6 +329,34 @@ export class Client extends Emitter<ClientEvents> {
         if (connection === this.active && connection.result) this.handOverLater(frame.after);
         break;
     }
+  }
+
+  /**
+   * The hub subscribed a channel on its own: a new one gets a handle, announced before it hears
+   * anything. On a handover's next link it is the channel's move (the hub resumes it there from
+   * the position the connect named).
+   */
+  private serverSubscribed(connection: Connection, push: SubscribedPush): void {
+    const handover = this.handover;
+    const next = handover?.next === connection;
+    if (!next && connection !== this.active) return;
+    let entry = this.channels.get(push.ch);
+    if (next && entry) {
+      handover.serverMoved(entry, push);
+      return;
+    }
+    if (entry && !this.carries(connection, push.ch)) return;
+    if (!entry) {
+      entry = this.newChannel(push.ch);
+      this.channels.set(push.ch, entry);
+      const handle = new Subscription(push.ch, (released) => this.wire.release(released), this.presenceAsk);
+      entry.server = true;
+      entry.join(handle, undefined);
+      this.emit('subscription', handle);
+      // New on the next link: it stays there.
+      if (next) handover.arrived(push.ch);
+    }
+    entry.serverSubscribed(push);
   }
 
   /** Whether pushes of `channel` arriving on `connection` are taken: during a handover, from the link the channel is on. */

@@ -57,14 +57,29 @@ export class Handover {
 
   /** The next link is connected: every live channel subscribes there after where its stream stands. */
   begin(next: Connection): void {
+    const kept = new Set(next.result?.subs);
     for (const entry of this.host.channels()) {
       const since = entry.movable;
       if (!since) continue;
+      if (entry.server) {
+        // The hub subscribes it there itself (the connect named where it stands): its `subd` is the reply.
+        if (!kept.has(entry.name)) continue;
+        this.moves.set(entry.name, 'asked');
+        this.touched.add(entry.name);
+        entry.movingByServer(since);
+        continue;
+      }
       this.moves.set(entry.name, 'asked');
       this.touched.add(entry.name);
       const mine = () => this.host.channel(entry.name) === entry;
       const request = this.requests.create(
-        { t: 'sub', ch: entry.name, since, ...(entry.token ? { token: entry.token } : {}) },
+        {
+          t: 'sub',
+          ch: entry.name,
+          since,
+          ...(entry.token ? { token: entry.token } : {}),
+          ...(entry.info === undefined ? {} : { info: entry.info }),
+        },
         {
           ok: (reply) => mine() && this.moved(entry, request.id, reply),
           fail: (error) => mine() && this.unmoved(entry, request.id, error),
@@ -134,6 +149,25 @@ export class Handover {
   /** Whether `channel` may hold a subscription on the next link (an `unsub` there is needed before a fresh `sub`). */
   touchedNext(channel: string): boolean {
     return this.touched.has(channel);
+  }
+
+  /**
+   * A `subd` push on the next link: the move of a server-side subscription, or (one that was not
+   * moving) a fresh subscription there, as after a reconnection. Either way it stays there.
+   */
+  serverMoved(entry: Channel, push: SubscribeResult): void {
+    if (this.moves.get(entry.name) === 'asked' && entry.movedByServer(push)) this.moves.set(entry.name, 'moved');
+    else {
+      entry.serverSubscribed(push);
+      this.arrived(entry.name);
+    }
+    this.check();
+  }
+
+  /** `channel` is subscribed on the next link (the hub did it on its own): it takes its pushes from there. */
+  arrived(channel: string): void {
+    this.moves.set(channel, 'moved');
+    this.touched.add(channel);
   }
 
   private moved(entry: Channel, id: number, reply: SubscribeResult): void {

@@ -1,4 +1,12 @@
-import type { ClientFrame, ConnectResult, PublishResult, RefreshResult, SubscribeResult } from '@switchboard/protocol';
+import type {
+  ClientFrame,
+  ConnectResult,
+  PresenceResult,
+  PresenceStatsResult,
+  PublishResult,
+  RefreshResult,
+  SubscribeResult,
+} from '@switchboard/protocol';
 import { ClientErrorCode, SwitchboardError } from './errors.js';
 import type { LinkFrame } from './link.js';
 
@@ -14,6 +22,8 @@ export interface Results {
   pub: PublishResult;
   refresh: RefreshResult;
   ping: object;
+  presence: PresenceResult;
+  presence_stats: PresenceStatsResult;
 }
 
 /**

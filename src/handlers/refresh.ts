@@ -1,4 +1,5 @@
-import type { RefreshRequest, RefreshResult } from '@switchboard/protocol';
+import { ErrorCode, type RefreshRequest, type RefreshResult } from '@switchboard/protocol';
+import { HubError } from '../errors.js';
 import type { Handler } from './types.js';
 
 /**
@@ -9,6 +10,13 @@ import type { Handler } from './types.js';
 export const refresh: Handler<RefreshRequest> = async (session, { token }) => {
   const { node } = session;
   const next = await node.auth.refreshed(session.principal, token);
+  if (next !== session.principal && !next.anonymous) {
+    const facts = { user: next.sub, tokenId: next.tokenId, issuedAt: next.issuedAt };
+    if (await node.cluster.users.isRevoked(facts).catch(() => false)) {
+      node.auth.refused.refresh += 1;
+      throw new HubError(ErrorCode.UNAUTHORIZED, 'token revoked');
+    }
+  }
   if (next !== session.principal) {
     session.become(next);
     await session.access.recheck('no longer granted by the refreshed token');

@@ -4,6 +4,8 @@ import {
   type CommandType,
   ConnectResult,
   EmptyResult,
+  PresenceResult,
+  PresenceStatsResult,
   PublishResult,
   RefreshResult,
   resultProblem,
@@ -81,6 +83,8 @@ describe('hand-checked ok results (resultProblem)', () => {
     pub: PublishResult,
     refresh: RefreshResult,
     ping: EmptyResult,
+    presence: PresenceResult,
+    presence_stats: PresenceStatsResult,
   };
   const result = fc.record(
     {

@@ -89,6 +89,7 @@ describe('redis broker', () => {
       const events: string[] = [];
       await broker.start({
         onPublication: () => undefined,
+        onPresence: () => undefined,
         onDeliveryInterrupted: () => events.push('interrupted'),
         onDeliveryResumed: () => events.push('resumed'),
       });
