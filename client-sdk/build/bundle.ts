@@ -26,8 +26,12 @@ export const BUDGET_GZIP_BYTES = {
    */
   'worker.js': 11_500,
 } as const;
-/** Both files: a page with everything (its own WebSocket), and the SharedWorker. */
-export const BUDGET_TOTAL_GZIP_BYTES = 20_000;
+/**
+ * Both files: a page with everything (its own WebSocket), and the SharedWorker. 21 kB since the
+ * make-before-break move off a draining hub (handover.ts, about 0.8 kB gzipped) came on top of
+ * presence and server-side subscriptions.
+ */
+export const BUDGET_TOTAL_GZIP_BYTES = 21_000;
 export type BundleName = keyof typeof BUDGET_GZIP_BYTES;
 
 const SDK_DIR = fileURLToPath(new URL('..', import.meta.url));

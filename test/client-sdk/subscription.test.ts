@@ -292,7 +292,8 @@ describe('Subscriptions', { timeout: 60_000 }, () => {
     assert.equal(ended.state, 'unsubscribed');
     assert.deepEqual(seenEnded.unsubscribed, [{ code: ErrorCode.PERMISSION_DENIED, reason: 'grant revoked' }]);
     socketAt(tapped, 0).inject({ t: 'drain', after: 0 });
-    await waitFor(() => tapped.sockets.length === 2 && kept.state === 'subscribed', 'reconnected');
+    // Make-before-break: `kept` stays subscribed throughout; its move is the next socket's `sub`.
+    await waitFor(() => tapped.sockets.length === 2 && socketAt(tapped, 1).framesOf('sub').length > 0, 'moved');
     assert.deepEqual(
       socketAt(tapped, 1)
         .framesOf('sub')
