@@ -282,17 +282,27 @@ for (const dir of kustomizations()) {
       assert.equal(resolvePort(r.container, 'internal'), r.config.http.internalPort);
     });
 
-    it('gives the drain its time: terminationGracePeriodSeconds > preStop sleep + shutdownGraceSeconds + margin', () => {
+    it('gives the drain its time: terminationGracePeriodSeconds ≥ preStop sleep + shutdownDelaySeconds + shutdownGraceSeconds + margin', () => {
       const podSpec = obj(podSpecOf(r.hub), 'pod spec');
       const grace = podSpec.terminationGracePeriodSeconds;
       assert.equal(typeof grace, 'number');
       const preStop = preStopSeconds(r.container);
       assert.ok(preStop > 0, 'a preStop sleep lets the endpoint removal reach the balancer first');
+      const { shutdownDelaySeconds: delay, shutdownGraceSeconds: drain } = r.config;
       assert.ok(
-        (grace as number) >= preStop + r.config.shutdownGraceSeconds + SHUTDOWN_MARGIN_SECONDS,
-        `${String(grace)} >= ${preStop} + ${r.config.shutdownGraceSeconds} + ${SHUTDOWN_MARGIN_SECONDS}`,
+        (grace as number) >= preStop + delay + drain + SHUTDOWN_MARGIN_SECONDS,
+        `${String(grace)} >= ${preStop} + ${delay} + ${drain} + ${SHUTDOWN_MARGIN_SECONDS}`,
       );
-      assert.ok(r.config.shutdownGraceSeconds > 0, 'the hub drains (shutdownGraceSeconds > 0)');
+      assert.ok(drain > 0, 'the hub drains (shutdownGraceSeconds > 0)');
+    });
+
+    it('stays up not ready after SIGTERM for as long as the readiness probe needs to notice: shutdownDelaySeconds ≥ period × failureThreshold', () => {
+      const probe = obj(r.container.readinessProbe, 'readinessProbe');
+      const noticed = Number(probe.periodSeconds ?? 10) * Number(probe.failureThreshold ?? 3);
+      assert.ok(
+        r.config.shutdownDelaySeconds >= noticed,
+        `shutdownDelaySeconds ${r.config.shutdownDelaySeconds} >= ${noticed}`,
+      );
     });
 
     it('rolls out without taking capacity away first, and lets the HPA own the replica count', () => {
