@@ -37,6 +37,9 @@ export class Publisher {
       positionTtlSeconds: options.positionTtlSeconds ?? 7 * 24 * 3600,
       commandTimeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     });
+    // While Redis is away every publish rejects with why, and the connection retries on its own:
+    // without a listener ioredis would print each failed reconnect as an unhandled error.
+    this.store.redis.on('error', () => undefined);
     // The hubs' default namespace history: the last two minutes, up to 10,000 publications.
     const history = options.history ?? { size: 10_000, ttlSeconds: 120 };
     this.history = { size: history.size, ttlMs: history.ttlSeconds * 1000 };
