@@ -15,7 +15,7 @@ import {
   type Subscription,
 } from '../../client-sdk/src/index.js';
 import { sleep } from '../support/wait.js';
-import { ScriptedHub, type ScriptedLink } from './scripted-hub.js';
+import { CONNECT_RESULT, ScriptedHub, type ScriptedLink } from './scripted-hub.js';
 
 const E = 'E';
 
@@ -197,5 +197,38 @@ describe('a Client whose hub drains (make-before-break)', () => {
     assert.deepEqual(next.closed, { code: 1000, reason: 'drain' });
     await sleep(20);
     assert.equal(hub.links.length, 3, 'and moves no further');
+  });
+
+  it("moves a server-side subscription through the next link's connect: the hub's subd there answers the move, and no sub is sent", async () => {
+    const hub = new ScriptedHub();
+    const client = new Client('memory://hub', { link: hub.dial, backoff: { initialMs: 1, maxMs: 2 } });
+    clients.push(client);
+    const handles: Subscription[] = [];
+    client.on('subscription', (handle) => handles.push(handle));
+    const disconnects: DisconnectedEvent[] = [];
+    client.on('disconnected', (event) => disconnects.push(event));
+    client.connect();
+    const old = await hub.link();
+    old.accept({ ...CONNECT_RESULT, subs: ['srv'] });
+    old.hub({ t: 'subd', ch: 'srv', ep: E, off: 0 });
+    const [handle] = handles;
+    assert.ok(handle);
+    const seen = record(handle);
+    old.msg('srv', E, 1);
+    old.msg('srv', E, 2);
+    old.hub({ t: 'drain', after: 0 });
+    const next = await hub.link();
+    next.accept({ ...CONNECT_RESULT, subs: ['srv'] });
+    assert.deepEqual(next.frames('connect').at(-1)?.subs, { srv: { ep: E, off: 2 } });
+    assert.deepEqual(next.subscriptions(), [], 'the hub subscribes it there on its own');
+    old.msg('srv', E, 3);
+    assert.equal(old.closed, undefined, 'the old link delivers until the move is answered');
+    next.hub({ t: 'subd', ch: 'srv', ep: E, off: 3, rec: true });
+    assert.deepEqual(old.closed, { code: 1000, reason: 'drain' });
+    next.msg('srv', E, 3); // the replay of what the old link delivered already
+    next.msg('srv', E, 4);
+    assert.deepEqual(seen.offsets, [1, 2, 3, 4]);
+    assert.deepEqual(disconnects, []);
+    assert.deepEqual(client.serverSubscriptions(), ['srv']);
   });
 });
