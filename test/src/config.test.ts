@@ -21,7 +21,7 @@ describe('config', () => {
     assert.equal(config.port, 8080);
     assert.equal(config.broker.type, 'memory');
     assert.equal(config.limits.maxFrameBytes, 64 * 1024);
-    assert.equal(config.defaultNamespace.history.size, 100);
+    assert.equal(config.defaultNamespace.history.size, 10_000);
     assert.equal(config.defaultNamespace.clientPublish, true);
     assert.equal(config.allowFallbackTransport, false);
   });
@@ -50,7 +50,7 @@ describe('config', () => {
     assert.equal(config.port, 9100);
     assert.equal(config.limits.maxFrameBytes, 2048);
     assert.equal(config.namespaces.orders?.history.size, 5);
-    assert.equal(config.namespaces.orders?.history.ttlSeconds, 300);
+    assert.equal(config.namespaces.orders?.history.ttlSeconds, 120);
   });
 
   it('maps SWITCHBOARD_ variables to camel-cased nested keys', () => {
