@@ -31,7 +31,7 @@ type Shape = Readonly<Record<string, Check>>;
 
 const FRAMES: Readonly<Record<ServerFrame['t'], Shape>> = {
   ok: { id: isRequestId, 'r?': isAnything },
-  err: { id: isErrorId, code: isInt, msg: isString, 'tmp?': isBoolean },
+  err: { id: isErrorId, code: isInt, msg: isString, 'tmp?': isBoolean, 'svc?': isString },
   msg: { ch: isString, 'off?': isNat, d: isAnything },
   unsubd: { ch: isString, code: isInt, msg: isString },
   drain: { after: isNat },
@@ -45,6 +45,7 @@ const RESULTS: Readonly<Record<CommandType, Shape>> = {
   pub: { 'ep?': isString, 'off?': isInt },
   refresh: { 'exp?': isInt },
   ping: {},
+  rpc: { 'd?': isAnything },
 };
 
 function shapeProblem(value: unknown, shape: Shape): string | undefined {

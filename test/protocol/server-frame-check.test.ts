@@ -6,6 +6,7 @@ import {
   EmptyResult,
   PublishResult,
   RefreshResult,
+  RpcResult,
   resultProblem,
   ServerFrame,
   SubscribeResult,
@@ -81,6 +82,7 @@ describe('hand-checked ok results (resultProblem)', () => {
     pub: PublishResult,
     refresh: RefreshResult,
     ping: EmptyResult,
+    rpc: RpcResult,
   };
   const result = fc.record(
     {
@@ -94,11 +96,12 @@ describe('hand-checked ok results (resultProblem)', () => {
       off: fc.maxSafeNat(),
       rec: fc.boolean(),
       why: fc.string(),
+      d: fc.jsonValue(),
     },
     { requiredKeys: [], noNullPrototype: true },
   );
-  const resultKeys = fc.constantFrom('client', 'node', 'v', 'ping', 'maxFrame', 'exp', 'ep', 'off', 'rec', 'why');
-  const command = fc.constantFrom<CommandType>('connect', 'sub', 'unsub', 'pub', 'refresh', 'ping');
+  const resultKeys = fc.constantFrom('client', 'node', 'v', 'ping', 'maxFrame', 'exp', 'ep', 'off', 'rec', 'why', 'd');
+  const command = fc.constantFrom<CommandType>('connect', 'sub', 'unsub', 'pub', 'refresh', 'ping', 'rpc');
 
   it('gives the verdict of each command’s result schema', () => {
     fc.assert(
