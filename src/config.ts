@@ -12,6 +12,7 @@ import {
 } from './auth/config.js';
 import { schemaProblem } from './limits/payload.js';
 import { optional } from './optional.js';
+import { RpcSettings } from './rpc/config.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -217,6 +218,8 @@ export const Config = z
      * second. On for a laptop's `npm start`; off in production, where nobody should see them.
      */
     demo: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    /** Client `rpc` calls: routes by method prefix to Kafka topics or HTTP endpoints (docs/rpc.md). */
+    rpc: RpcSettings.prefault({}),
     /** The admin view at `/admin` (needs `http.apiKey` when set, else serves loopback only). */
     admin: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   })
@@ -256,6 +259,14 @@ export const Config = z
         });
       }
     }
+    config.rpc.routes.forEach((route, index) => {
+      if (route.type === 'kafka' && !config.kafka)
+        context.addIssue({
+          code: 'custom',
+          path: ['rpc', 'routes', index],
+          message: 'needs the top-level kafka settings',
+        });
+    });
     if (config.defaultNamespace.kafkaIngress) {
       context.addIssue({
         code: 'custom',

@@ -6,6 +6,7 @@ import type { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Namespaces } from './namespaces.js';
+import type { Rpc } from './rpc/rpc.js';
 import type { Streams } from './streams/streams.js';
 
 /** What sessions and their command handlers need from the node that owns them. */
@@ -24,4 +25,6 @@ export interface NodeContext {
   readonly auth: Auth;
   /** Abuse limits: per-address state, payload rules, hit counters (src/limits). */
   readonly limits: Limits;
+  /** Client calls to services (src/rpc). */
+  readonly rpc: Rpc;
 }

@@ -3,6 +3,7 @@ import { CloseCode } from '@switchboard/protocol';
 import { type AdminSource, AdminView } from './admin/snapshot.js';
 import { Auth } from './auth/auth.js';
 import { Bridges } from './bridges/index.js';
+import { createKafka } from './bridges/kafka-client.js';
 import type { Broker } from './brokers/broker.js';
 import { createBroker } from './brokers/index.js';
 import type { Config } from './config.js';
@@ -13,6 +14,7 @@ import { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { Namespaces } from './namespaces.js';
+import { Rpc } from './rpc/rpc.js';
 import type { Session } from './session/session.js';
 import { SlowConsumerSweep } from './slow-consumers.js';
 import { Streams } from './streams/streams.js';
@@ -48,6 +50,7 @@ export class SwitchboardNode implements NodeContext {
   readonly bridges: Bridges;
   readonly auth: Auth;
   readonly limits: Limits;
+  readonly rpc: Rpc;
   readonly sessions = new Set<Session>();
   readonly slowConsumers: SlowConsumerSweep;
   readonly metrics: Metrics;
@@ -99,6 +102,15 @@ export class SwitchboardNode implements NodeContext {
     this.limits = new Limits(config);
     if (!config.auth) log.warn('no auth: any client may subscribe and publish anywhere (see docs/security.md)');
     this.bridges = new Bridges(config, this.broker, this.namespaces, log, this.metrics);
+    const rpcKafka = config.kafka && config.rpc.routes.some((route) => route.type === 'kafka');
+    this.rpc = new Rpc(
+      config.rpc,
+      [],
+      rpcKafka && config.kafka ? createKafka(config.kafka, log.child({ component: 'kafka-rpc' })) : undefined,
+      this.id,
+      this.metrics.registry,
+      log.child({ component: 'rpc' }),
+    );
     this.server = new Server(transport.uws, this, {
       notReadyReasons: () => this.notReadyReasons(),
       onSession: (session) => {
@@ -137,6 +149,7 @@ export class SwitchboardNode implements NodeContext {
     await this.broker.start(this.streams);
     this.streams.start();
     await this.bridges.start();
+    await this.rpc.start();
     this.boundPort = await this.server.listen(this.config.host, this.config.port);
     this.boundInternalPort = await this.server.listenInternal(
       this.config.http.internalHost,
@@ -173,6 +186,7 @@ export class SwitchboardNode implements NodeContext {
     for (const session of [...this.sessions]) session.close(CloseCode.SHUTDOWN, 'hub shutting down');
     this.streams.stop();
     await this.streams.settled();
+    await this.rpc.stop();
     await this.bridges.stop();
     await this.broker.close();
     // Close frames were queued above; give them a moment to leave before every socket is cut.
@@ -224,6 +238,7 @@ export class SwitchboardNode implements NodeContext {
     if (this.stopping) reasons.push('shutting down');
     if (!this.broker.isReady()) reasons.push('broker not ready');
     reasons.push(...this.bridges.notReady());
+    if (!this.rpc.isReady()) reasons.push('rpc replies not ready');
     return reasons;
   }
 }
