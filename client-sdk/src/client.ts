@@ -5,9 +5,18 @@ import { defaultLink } from './default-link.js';
 import { Emitter } from './emitter.js';
 import { ClientErrorCode, messageOf, SwitchboardError } from './errors.js';
 import type { Dial, Link, LinkFrame } from './link.js';
+import { PublishKeys, retryUnknown } from './publishing.js';
 import { type Outgoing, type RequestBody, Requests, type Results } from './requests.js';
 import { Subscription } from './subscription.js';
-import type { ClientEvents, ClientOptions, ClientState, SubscribeOptions, UnsubscribedEvent } from './types.js';
+import type {
+  ClientEvents,
+  ClientOptions,
+  ClientState,
+  PublishOptions,
+  RpcOptions,
+  SubscribeOptions,
+  UnsubscribedEvent,
+} from './types.js';
 import { Upkeep } from './upkeep.js';
 
 /** The current link and what is known about it. */
@@ -41,6 +50,7 @@ export class Client extends Emitter<ClientEvents> {
   /** Bumped whenever a connection attempt is abandoned, so that its late steps do nothing. */
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly keys = new PublishKeys();
 
   constructor(
     readonly url: string,
@@ -88,12 +98,29 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   /**
-   * Publishes `data` (a JSON-compatible value) on `channel`; settles with the hub's reply. Without
-   * a connection it waits for one, within the request timeout.
+   * Publishes `data` (a JSON value) on `channel`; settles with the hub's reply. With an idempotency
+   * key: when the outcome is unknown (115, no reply, link lost) it is sent again with that key.
    */
-  publish(channel: string, data: unknown): Promise<PublishResult> {
+  publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    const key = options.key ?? this.keys.next();
+    return retryUnknown(
+      () => this.request({ t: 'pub', ch: channel, d: data, key }),
+      options.retryMs ?? 3 * (this.options.requestTimeoutMs ?? 10_000),
+      (tries) => Math.min(this.backoffOptions.maxMs, this.backoffOptions.initialMs * 2 ** tries),
+    );
+  }
+
+  /**
+   * Calls a service's `method` (docs/rpc.md); settles with its reply's data. Errors: 116 no route,
+   * 117 / `timeout`, 118 the service's (`serviceCode`), `disconnected`. Never retried.
+   */
+  async rpc(method: string, data: unknown, options: RpcOptions = {}): Promise<unknown> {
+    return (await this.request({ t: 'rpc', method, d: data }, options.timeoutMs)).d;
+  }
+
+  private request<B extends RequestBody>(body: B, timeoutMs?: number): Promise<Results[B['t']]> {
     if (this.current === 'closed') return Promise.reject(closedError('the client is closed'));
-    const { request, result } = this.requests.ask({ t: 'pub', ch: channel, d: data });
+    const { request, result } = this.requests.ask(body, timeoutMs);
     if (this.active?.connected) this.send(this.active, request);
     else this.connect();
     return result;
