@@ -12,6 +12,7 @@ import {
 } from './auth/config.js';
 import { schemaProblem } from './limits/payload.js';
 import { optional } from './optional.js';
+import { ProxyHooks } from './proxy/config.js';
 import { RpcSettings } from './rpc/config.js';
 
 const KiB = 1024;
@@ -207,8 +208,11 @@ export const Config = z
     auth: AuthSettings.optional(),
     /** Browser origins allowed to open WebSockets (exact match); empty allows any origin. */
     origins: z.array(Origin).default([]),
-    /** Proxies whose forwarded client address is believed (per-IP limits, logs). */
-    proxy: ProxySettings.prefault({}),
+    /**
+     * Proxies whose forwarded client address is believed (per-IP limits, logs), and proxy hooks:
+     * HTTP backends that decide connects, refreshes, subscribes and publishes (docs/proxy.md).
+     */
+    proxy: ProxySettings.extend(ProxyHooks).prefault({}),
     /** Serve TLS (wss://, https://) with this certificate and key. */
     tls: TlsSettings.optional(),
     /** The HTTP API for services. */

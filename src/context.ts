@@ -6,6 +6,7 @@ import type { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Namespaces } from './namespaces.js';
+import type { ProxyDecider } from './proxy/decider.js';
 import type { Rpc } from './rpc/rpc.js';
 import type { Streams } from './streams/streams.js';
 
@@ -25,6 +26,8 @@ export interface NodeContext {
   readonly auth: Auth;
   /** Abuse limits: per-address state, payload rules, hit counters (src/limits). */
   readonly limits: Limits;
+  /** Proxy hooks: the team's HTTP backends deciding connects, refreshes, subscribes, publishes (src/proxy). */
+  readonly proxy: ProxyDecider;
   /** Client calls to services (src/rpc). */
   readonly rpc: Rpc;
 }

@@ -14,6 +14,7 @@ import { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { Namespaces } from './namespaces.js';
+import { ProxyDecider } from './proxy/decider.js';
 import { Rpc } from './rpc/rpc.js';
 import type { Session } from './session/session.js';
 import { SlowConsumerSweep } from './slow-consumers.js';
@@ -51,6 +52,7 @@ export class SwitchboardNode implements NodeContext {
   readonly auth: Auth;
   readonly limits: Limits;
   readonly rpc: Rpc;
+  readonly proxy: ProxyDecider;
   readonly sessions = new Set<Session>();
   readonly slowConsumers: SlowConsumerSweep;
   readonly metrics: Metrics;
@@ -102,10 +104,11 @@ export class SwitchboardNode implements NodeContext {
     this.limits = new Limits(config);
     if (!config.auth) log.warn('no auth: any client may subscribe and publish anywhere (see docs/security.md)');
     this.bridges = new Bridges(config, this.broker, this.namespaces, log, this.metrics);
+    this.proxy = new ProxyDecider(config.proxy);
     const rpcKafka = config.kafka && config.rpc.routes.some((route) => route.type === 'kafka');
     this.rpc = new Rpc(
       config.rpc,
-      [],
+      this.proxy.rpcRoutes(),
       rpcKafka && config.kafka ? createKafka(config.kafka, log.child({ component: 'kafka-rpc' })) : undefined,
       this.id,
       this.metrics.registry,

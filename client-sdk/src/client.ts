@@ -14,6 +14,7 @@ import type {
   ClientState,
   PublishOptions,
   RpcOptions,
+  ServerPublication,
   SubscribeOptions,
   UnsubscribedEvent,
 } from './types.js';
@@ -250,9 +251,13 @@ export class Client extends Emitter<ClientEvents> {
         if (frame.id === 0) this.emit('error', new SwitchboardError(frame.code, frame.msg, frame.tmp === true));
         else this.requests.settle(frame);
         break;
-      case 'msg':
-        this.channels.get(frame.ch)?.push(frame);
+      case 'msg': {
+        const entry = this.channels.get(frame.ch);
+        // A channel the hub subscribed on its own (ConnectResult.subs): the application hears it here.
+        if (entry) entry.push(frame);
+        else this.emit('publication', fromPush(frame));
         break;
+      }
       case 'lost':
         this.channels.get(frame.ch)?.lost(frame);
         break;
@@ -411,6 +416,10 @@ export class Client extends Emitter<ClientEvents> {
     this.current = state;
     this.emit('state', state);
   }
+}
+
+function fromPush({ ch, off, d }: Extract<LinkFrame, { t: 'msg' }>): ServerPublication {
+  return off === undefined ? { channel: ch, data: d } : { channel: ch, offset: off, data: d };
 }
 
 function closedError(message: string): SwitchboardError {

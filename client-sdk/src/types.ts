@@ -67,6 +67,18 @@ export interface ClientEvents {
   connected: ConnectResult;
   disconnected: DisconnectedEvent;
   error: SwitchboardError;
+  /**
+   * A publication of a channel the hub subscribed this connection to on its own (a proxy connect
+   * backend named it; `ConnectResult.subs` has where each starts), not through `subscribe()`.
+   */
+  publication: ServerPublication;
+}
+
+/** A publication of a channel subscribed by the hub, with its offset in the epoch of its `subs` entry. */
+export interface ServerPublication {
+  readonly channel: string;
+  readonly offset?: number;
+  readonly data: unknown;
 }
 
 export interface SubscribeOptions {

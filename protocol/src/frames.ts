@@ -93,6 +93,11 @@ export const ConnectResult = z.object({
   maxFrame: z.number().int().positive(),
   /** Unix milliseconds at which the connection's credentials expire, if they do. */
   exp: z.number().int().optional(),
+  /**
+   * Channels the hub subscribed the connection to on its own (a proxy connect backend named them),
+   * each with where its subscription starts, as a `sub` reply would say.
+   */
+  subs: z.array(z.object({ ch: z.string(), ep: z.string(), off: z.number().int().min(0) })).optional(),
 });
 export const SubscribeResult = z.object({
   ep: z.string(),

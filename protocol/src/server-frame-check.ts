@@ -25,6 +25,9 @@ const isRequestId: Check = (value) => isInt(value) && (value as number) >= 1 && 
 const isErrorId: Check = (value) => isNat(value) && (value as number) <= MAX_U32;
 const isEpoch: Check = (value) => isString(value) && (value as string).length >= 1 && (value as string).length <= 64;
 const isAnything: Check = () => true;
+const isSubs: Check = (value) =>
+  Array.isArray(value) &&
+  value.every((sub) => shapeProblem(sub, { ch: isString, ep: isString, off: isNat }) === undefined);
 
 /** Keys and their checks; a `?` after a key makes it optional (absent or undefined). */
 type Shape = Readonly<Record<string, Check>>;
@@ -39,7 +42,15 @@ const FRAMES: Readonly<Record<ServerFrame['t'], Shape>> = {
 };
 
 const RESULTS: Readonly<Record<CommandType, Shape>> = {
-  connect: { client: isString, 'node?': isString, v: isInt, ping: isPositive, maxFrame: isPositive, 'exp?': isInt },
+  connect: {
+    client: isString,
+    'node?': isString,
+    v: isInt,
+    ping: isPositive,
+    maxFrame: isPositive,
+    'exp?': isInt,
+    'subs?': isSubs,
+  },
   sub: { ep: isString, off: isNat, 'rec?': isBoolean, 'why?': isString },
   unsub: {},
   pub: { 'ep?': isString, 'off?': isInt },

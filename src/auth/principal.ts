@@ -14,6 +14,8 @@ export interface Principal {
   readonly publish: ChannelPatterns;
   /** Unix milliseconds of the token's `exp`. */
   readonly expiresAt: number | undefined;
+  /** What a proxy connect backend attached to the connection (`meta`), sent with its later hook calls. */
+  readonly attached?: unknown;
 }
 
 export const ANONYMOUS: Principal = {

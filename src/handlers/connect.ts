@@ -1,4 +1,10 @@
-import { type ConnectRequest, type ConnectResult, ErrorCode, PROTOCOL_VERSION } from '@switchboard/protocol';
+import {
+  type ConnectRequest,
+  type ConnectResult,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  type SubscribeResult,
+} from '@switchboard/protocol';
 import { AuthError } from '../auth/errors.js';
 import type { Principal } from '../auth/principal.js';
 import { HubError } from '../errors.js';
@@ -9,16 +15,26 @@ import type { Handler } from './types.js';
 const authenticating = new WeakSet<Session>();
 
 /**
- * Authenticates the connection's token (src/auth). A refused token gets its `err` reply (101, or
- * 109 when expired) and then the connection is closed (4501, or 4004 when expired).
+ * Authenticates the connection: its token (src/auth), or, with a proxy connect hook, the team's
+ * backend (src/proxy), which may also name channels to join at once. A refused connect gets its
+ * `err` reply (101, 109, or 103 for a backend's denial) and then the connection is closed (4501,
+ * 4004, or the backend's code).
  */
-export const connect: Handler<ConnectRequest> = async (session, { token }) => {
+export const connect: Handler<ConnectRequest> = async (session, { token, name, version }) => {
   if (session.isConnected || authenticating.has(session))
     throw new HubError(ErrorCode.ALREADY_CONNECTED, 'already connected');
   authenticating.add(session);
+  const { node } = session;
   let principal: Principal;
+  let channels: readonly string[] = [];
   try {
-    principal = await session.node.auth.authenticate(token);
+    if (node.proxy.decidesConnect) {
+      const forwarded = session.socket.forwarded;
+      session.socket.forwarded = undefined;
+      const admitted = await node.proxy.connect({ connection: session.id, token, name, version, forwarded });
+      principal = admitted.principal;
+      channels = admitted.channels;
+    } else principal = await node.auth.authenticate(token);
   } catch (error) {
     if (error instanceof AuthError && error.closeCode !== undefined) {
       const { closeCode, closeReason } = error;
@@ -34,11 +50,33 @@ export const connect: Handler<ConnectRequest> = async (session, { token }) => {
   session.markConnected();
   const result: ConnectResult = {
     client: session.id,
-    node: session.node.config.name,
+    node: node.config.name,
     v: PROTOCOL_VERSION,
-    ping: session.node.config.clientPingSeconds,
-    maxFrame: session.node.config.limits.maxFrameBytes,
+    ping: node.config.clientPingSeconds,
+    maxFrame: node.config.limits.maxFrameBytes,
   };
   if (principal.expiresAt !== undefined) result.exp = principal.expiresAt;
+  if (channels.length > 0) result.subs = await joinAll(session, channels);
   return result;
 };
+
+/** Joins the channels a backend named, through the session's join path like any `sub`; those the hub cannot join are left out. */
+async function joinAll(session: Session, channels: readonly string[]): Promise<NonNullable<ConnectResult['subs']>> {
+  const joined = await Promise.all(
+    [...new Set(channels)].map(async (ch) => {
+      let start: SubscribeResult | undefined;
+      try {
+        await session.join(ch, undefined, (result) => {
+          start = result;
+        });
+      } catch (error) {
+        session.node.log.warn(
+          { err: (error as Error).message, channel: ch },
+          'could not join a channel the connect hook named',
+        );
+      }
+      return start ? [{ ch, ep: start.ep, off: start.off }] : [];
+    }),
+  );
+  return joined.flat();
+}

@@ -25,6 +25,7 @@ export const publish: Handler<PublishRequest> = async (session, { ch, d, key }) 
   }
   node.auth.authorizePublish(session.principal, ch);
   node.limits.payloads.check(namespace.name, d);
+  await node.proxy.publish(session.principal, session.id, ch, d);
   const egress = node.bridges.egress(namespace.name) !== undefined;
   const target = egress ? 'egress' : 'broker';
   const recent = key === undefined ? undefined : recentPublishesOf(session);

@@ -109,13 +109,20 @@ export class Session {
   }
 
   /**
-   * Joins `channel` through its stream, which answers request `id` itself, right before what
-   * follows the reply; rejects with a HubError (the channel is then not held).
+   * Joins `channel` through its stream, which answers request `id` itself (or calls it, for a
+   * join no request asked for), right before what follows the reply; rejects with a HubError (the
+   * channel is then not held).
    */
-  async join(channel: string, since: Position | undefined, id: number): Promise<SubscribeResult | undefined> {
+  async join(
+    channel: string,
+    since: Position | undefined,
+    id: number | ((result: SubscribeResult) => void),
+  ): Promise<SubscribeResult | undefined> {
     this.channels.add(channel);
+    // A channel a proxy backend subscribed on connect has no request of its own to answer.
+    const respond = typeof id === 'number' ? (reply: SubscribeResult) => this.reply(id, reply) : id;
     try {
-      const result = await this.node.streams.join(channel, this.socket, since, (reply) => this.reply(id, reply));
+      const result = await this.node.streams.join(channel, this.socket, since, respond);
       return this.isClosed ? undefined : result;
     } catch (error) {
       this.channels.delete(channel);

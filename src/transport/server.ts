@@ -15,6 +15,7 @@ import { handleMetrics } from '../http/metrics.js';
 import { handlePublish } from '../http/publish.js';
 import { respondError, respondRefusal } from '../http/respond.js';
 import { normalizeAddress } from '../limits/address.js';
+import { forwardedOf } from '../proxy/forwarded.js';
 import { Session } from '../session/session.js';
 import { tlsOptions } from '../tls.js';
 import { handshakeProblem, headProblem } from './handshake.js';
@@ -75,7 +76,7 @@ export class Server {
       upgrade: (res, req, context) => upgrade(res, req, context, hooks, node),
       open: (ws) => {
         const data = ws.getUserData();
-        const socket = new UwsClientSocket(ws, data.format, data.remoteAddress);
+        const socket = new UwsClientSocket(ws, data.format, data.remoteAddress, data.forwarded);
         data.socket = socket;
         const session = new Session(socket, node, dispatch, ++serial);
         socket.session = session;
@@ -235,7 +236,12 @@ function upgrade(
       .end(`missing or unsupported WebSocket subprotocol; offer ${SUBPROTOCOLS.msgpack} or ${SUBPROTOCOLS.json}`);
     return;
   }
-  const data: SocketData = { format, remoteAddress: node.limits.perIp.intern(remoteAddress), socket: undefined };
+  const data: SocketData = {
+    format,
+    remoteAddress: node.limits.perIp.intern(remoteAddress),
+    forwarded: forwardedOf((name) => req.getHeader(name), node.config.proxy),
+    socket: undefined,
+  };
   res.upgrade(
     data,
     req.getHeader('sec-websocket-key'),
