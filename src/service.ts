@@ -84,7 +84,8 @@ export class Service {
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: false });
-    await this.consumer.run({ eachBatch: (payload) => this.onBatch(payload) });
+    // Partitions are answered side by side: one slow call holds up its own partition only.
+    await this.consumer.run({ partitionsConsumedConcurrently: 8, eachBatch: (payload) => this.onBatch(payload) });
   }
 
   async stop(): Promise<void> {
