@@ -100,7 +100,7 @@ export class Client extends Emitter<ClientEvents> {
 
   /**
    * Publishes `data` (a JSON value) on `channel`; settles with the hub's reply. With an idempotency
-   * key: when the outcome is unknown (115, no reply, link lost) it is sent again with that key.
+   * key: when the outcome is unknown (115, or no reply in time) it is sent again with that key.
    */
   publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     const key = options.key ?? this.keys.next();

@@ -26,16 +26,15 @@ export class PublishKeys {
 }
 
 /**
- * Whether a publish may have been accepted though it failed: the hub said "outcome unknown"
- * (115), or no reply came (timeout, lost connection). Those are retried with the same key; a
- * refusal (108 included: the target said no) is the application's to handle.
+ * Whether to send a publish again with its key: the hub said "outcome unknown" (115), or no reply
+ * came in time. Both on a connection that is still up, where the hub remembers the key and
+ * answers the retry without publishing twice. A publish whose connection was lost is not retried:
+ * a new connection's hub does not know the key, so the application decides (with the same key, a
+ * service behind an egress still drops the duplicate). A refusal (108 included) is the
+ * application's to handle.
  */
 export function outcomeUnknown(error: SwitchboardError): boolean {
-  return (
-    error.code === ErrorCode.OUTCOME_UNKNOWN ||
-    error.code === ClientErrorCode.TIMEOUT ||
-    error.code === ClientErrorCode.DISCONNECTED
-  );
+  return error.code === ErrorCode.OUTCOME_UNKNOWN || error.code === ClientErrorCode.TIMEOUT;
 }
 
 /**

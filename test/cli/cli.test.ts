@@ -165,7 +165,7 @@ describe('switchboard CLI', () => {
   });
 
   it('explains every command with --help', async () => {
-    for (const command of ['serve', 'sub', 'pub', 'token']) {
+    for (const command of ['serve', 'sub', 'pub', 'rpc', 'token']) {
       const result = await run([command, '--help']);
       assert.equal(result.code, 0);
       assert.match(result.stdout, new RegExp(`Usage: switchboard ${command}`));
