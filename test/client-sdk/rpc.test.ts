@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ErrorCode } from '@switchboard/protocol';
 import WebSocket from 'ws';
@@ -8,26 +6,21 @@ import { hostOptions } from '../../client-sdk/src/connect.js';
 import { Client, portLink, type SwitchboardError, WorkerHost } from '../../client-sdk/src/index.js';
 import type { PortLike } from '../../client-sdk/src/tab-protocol.js';
 import { startHub, type TestHub } from '../support/hub.js';
+import { type JsonService, startJsonService } from '../support/json-service.js';
 import { waitFor } from '../support/wait.js';
 import { ScriptedHub } from './scripted-hub.js';
 
 const FAST_BACKOFF = { initialMs: 10, maxMs: 50 };
 
 describe('client.rpc', () => {
-  let service: Server;
+  let service: JsonService;
   let hub: TestHub;
   const clients: Client[] = [];
   before(async () => {
-    service = createServer(async (request, response) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
-      const { method, data } = JSON.parse(Buffer.concat(chunks).toString()) as { method: string; data: unknown };
-      const answer =
-        method === 'math.double' ? { data: (data as number) * 2 } : { error: { code: 'nope', message: 'no' } };
-      response.writeHead(200).end(JSON.stringify(answer));
-    });
-    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(service.address() as AddressInfo).port}/`;
+    service = await startJsonService((_path, { method, data }) =>
+      method === 'math.double' ? { data: (data as number) * 2 } : { error: { code: 'nope', message: 'no' } },
+    );
+    const url = `${service.url}/`;
     hub = await startHub({ rpc: { routes: [{ type: 'http', prefix: 'math.', url, timeoutMs: 5_000 }] } });
   });
   afterEach(() => {
@@ -35,7 +28,7 @@ describe('client.rpc', () => {
   });
   after(async () => {
     await hub.stop();
-    service.close();
+    await service.close();
   });
 
   const direct = () => {
