@@ -12,12 +12,12 @@ function duration(ms) {
 }
 
 /** Replaces a table body's rows; text nodes only, since channel names come from clients. */
-function rows(id, entries, empty) {
+function rows(id, entries, empty, columns = 3) {
   const body = $(id);
   if (entries.length === 0) {
     const row = document.createElement('tr');
     const cell = document.createElement('td');
-    cell.colSpan = 3;
+    cell.colSpan = columns;
     cell.className = 'empty';
     cell.textContent = empty;
     row.append(cell);
@@ -89,3 +89,96 @@ async function refresh() {
   setTimeout(refresh, REFRESH_MS);
 }
 refresh();
+
+/** The server API through the admin view's door (POST /admin/api/<method>): the answer, or throws its reason. */
+async function call(method, body) {
+  const response = await fetch(`/admin/api/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({ error: response.statusText }));
+  if (!response.ok) throw new Error(`HTTP ${response.status}: ${answer.error}`);
+  return answer;
+}
+
+const hubsText = ({ asked, answered, missing }) =>
+  missing.length > 0
+    ? `${answered} of ${asked} hubs answered (missing: ${missing.join(', ')})`
+    : `${answered} of ${asked} hubs answered`;
+
+async function refreshHubs() {
+  try {
+    const { hubs, answered } = await call('info', {});
+    rows(
+      'hub-rows',
+      hubs.map((h) => [
+        `${h.name} (${h.id})`,
+        h.connections,
+        h.subscriptions,
+        h.channels,
+        duration(h.uptimeSeconds * 1000),
+        h.ready ? 'ready' : 'not ready',
+      ]),
+      'no hub answered',
+      6,
+    );
+    $('hubs-note').textContent = `(${hubsText(answered)})`;
+  } catch (error) {
+    $('hubs-note').textContent = `(${error.message})`;
+  }
+  setTimeout(refreshHubs, 5 * REFRESH_MS);
+}
+refreshHubs();
+
+/** Form fields that are filled, as an object. */
+const fields = (form) => Object.fromEntries([...new FormData(form)].filter(([, value]) => value !== ''));
+
+$('presence-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const { channel } = fields(event.target);
+  try {
+    const [{ clients, more }, stats] = await Promise.all([
+      call('presence', { channel }),
+      call('presence_stats', { channel }),
+    ]);
+    rows(
+      'presence-rows',
+      clients.map((c) => [c.client, c.user ?? '(anonymous)', c.info === undefined ? '' : JSON.stringify(c.info)]),
+      'nobody',
+      3,
+    );
+    $('presence-summary').textContent =
+      `${stats.clients} connections, ${stats.users} users${more ? ' (list cut)' : ''}`;
+  } catch (error) {
+    rows('presence-rows', [], 'nothing to show', 3);
+    $('presence-summary').textContent = error.message;
+  }
+});
+
+const act = (id, method, body) =>
+  $(id).addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      const answer = await call(method, body(fields(event.target)));
+      $('action-result').textContent =
+        answer.connections === undefined
+          ? `${method}: ${JSON.stringify(answer)}`
+          : `${method}: ${answer.connections} connections, ${hubsText(answer.hubs)}`;
+    } catch (error) {
+      $('action-result').textContent = `${method}: ${error.message}`;
+    }
+  });
+act('disconnect-form', 'disconnect', ({ user, client, stop }) => ({
+  user,
+  client,
+  ...(stop ? { reconnect: false } : {}),
+}));
+act('unsubscribe-form', 'unsubscribe', ({ user, client, channel }) => ({ user, client, channel }));
+act('publish-form', 'publish', ({ channel, data }) => {
+  try {
+    return { channel, data: JSON.parse(data) };
+  } catch {
+    throw new Error('the data is not valid JSON');
+  }
+});

@@ -40,7 +40,8 @@ class ChatRoom extends HTMLElement {
       event.preventDefault();
       this.send();
     });
-    this.subscription = this.connection.subscribe(channel);
+    // The name shows in "Who's here" (the demo namespace lets clients give presence info).
+    this.subscription = this.connection.subscribe(channel, { info: { name: this.name() } });
     trackRecovery(this.subscription, (state) => {
       this.badge.textContent = badgeText(state);
       this.badge.dataset.kind = state.kind;

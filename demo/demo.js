@@ -3,6 +3,7 @@
 import { connect } from '/switchboard.js';
 import { defineBoard } from './board.js';
 import { defineChat } from './chat.js';
+import { trackPresence } from './presence.js';
 import { clock } from './status.js';
 
 const params = new URLSearchParams(location.search);
@@ -42,7 +43,8 @@ const add = (parent, tag, attributes) => {
 add('board', 'orders-card', { channel: 'demo:orders', heading: 'Checkout · orders' });
 add('board', 'latency-card', { channel: 'demo:latency', heading: 'Gateway · latency' });
 add('board', 'alerts-card', { channel: 'demo:alerts', heading: 'Alerts' });
-add('chat', 'chat-room', { channel: 'demo:chat' });
+const chat = add('chat', 'chat-room', { channel: 'demo:chat' });
+trackPresence($('presence'), chat.subscription);
 
 // One line for the whole page after a reconnection: what every channel recovered, or not.
 const channels = new Map();

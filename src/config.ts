@@ -12,6 +12,7 @@ import {
 } from './auth/config.js';
 import { schemaProblem } from './limits/payload.js';
 import { optional } from './optional.js';
+import { NamespacePresence, PresenceSettings } from './presence/config.js';
 import { ProxyHooks } from './proxy/config.js';
 import { RpcSettings } from './rpc/config.js';
 
@@ -63,6 +64,8 @@ export const NamespaceSettings = z.strictObject({
   publish: AccessRule.optional(),
   /** Limits on what clients publish here: `maxBytes`, a JSON `schema`. */
   payload: PayloadSettings.optional(),
+  /** Who is subscribed, and join/leave pushes (docs/server-api.md, presence). */
+  presence: NamespacePresence.prefault({}),
 });
 export type NamespaceSettings = z.infer<typeof NamespaceSettings>;
 
@@ -143,6 +146,8 @@ const LimitSettings = z.strictObject({
   connectsPerSecondPerIp: z.number().int().min(1).max(1_000_000).default(100),
   /** New WebSockets per client address at once (token bucket size). */
   connectBurstPerIp: z.number().int().min(1).max(1_000_000).default(500),
+  /** Open connections per user (token `sub`) across every hub; 0 for no limit. More are closed with 4005. */
+  maxConnectionsPerUser: z.number().int().min(0).max(1_000_000).default(0),
 });
 
 const KafkaSettings = z.strictObject({
@@ -187,6 +192,10 @@ export const Config = z
       .prefault({}),
     broker: BrokerSettings.prefault({ type: 'memory' }),
     tracing: TracingSettings.prefault({}),
+    /** How presence is kept, for the namespaces that enable it. */
+    presence: PresenceSettings.prefault({}),
+    /** The server API: how long a command that concerns every hub waits for their answers. */
+    api: z.strictObject({ deadlineMs: z.number().int().min(100).max(60_000).default(2_000) }).prefault({}),
     /** Kafka cluster for namespaces with `kafkaIngress` or a `kafka` egress. */
     kafka: KafkaSettings.optional(),
     limits: LimitSettings.prefault({}),
@@ -290,9 +299,14 @@ export class ConfigError extends Error {
 }
 
 const ENV_PREFIX = 'SWITCHBOARD_';
-/** Variables that are not config paths. */
 /** Variables of the CLI's client commands, not config paths (a hub given them must not choke on them). */
-const ENV_RESERVED = new Set(['SWITCHBOARD_CONFIG', 'SWITCHBOARD_URL', 'SWITCHBOARD_TOKEN_SECRET']);
+const ENV_RESERVED = new Set([
+  'SWITCHBOARD_CONFIG',
+  'SWITCHBOARD_URL',
+  'SWITCHBOARD_TOKEN_SECRET',
+  'SWITCHBOARD_API_URL',
+  'SWITCHBOARD_API_KEY',
+]);
 
 /**
  * Builds the configuration from an optional YAML/JSON file, then environment variables:

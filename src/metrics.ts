@@ -11,7 +11,7 @@ export interface MetricSources {
 
 /** Close codes get their own label value; anything else is `other`, so cardinality stays bounded. */
 const KNOWN_CLOSE_CODES = new Set([
-  1000, 1001, 1005, 1006, 1009, 4000, 4001, 4002, 4003, 4004, 4005, 4006, 4500, 4501, 4503,
+  1000, 1001, 1005, 1006, 1009, 4000, 4001, 4002, 4003, 4004, 4005, 4006, 4007, 4500, 4501, 4502, 4503,
 ]);
 
 /**
@@ -33,6 +33,10 @@ export class Metrics {
   private readonly kafkaRestarts: Counter<'reason'>;
   private readonly brokerReads: Counter<'purpose' | 'kind'>;
   private readonly streamRepairs: Counter<'outcome'>;
+  private readonly presencePushes: Counter;
+  private readonly presenceChanges: Counter<'outcome'>;
+  private readonly apiCalls: Counter<'method' | 'status'>;
+  private readonly controlAnswers: Counter<'outcome'>;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -148,6 +152,29 @@ export class Metrics {
       labelNames: ['outcome'],
       registers,
     });
+    this.presencePushes = new Counter({
+      name: 'switchboard_presence_pushes_total',
+      help: 'Presence changes (`pres` pushes) this hub sent to the hubs with members of the channel.',
+      registers,
+    });
+    this.presenceChanges = new Counter({
+      name: 'switchboard_presence_changes_total',
+      help: 'Joins and leaves this hub pushed (outcome=pushed), or dropped because too many waited (dropped).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.apiCalls = new Counter({
+      name: 'switchboard_api_calls_total',
+      help: 'Server API calls answered by this hub, by method and HTTP status.',
+      labelNames: ['method', 'status'],
+      registers,
+    });
+    this.controlAnswers = new Counter({
+      name: 'switchboard_control_answers_total',
+      help: "Hubs asked by this hub's server API commands, by outcome: answered, failed, or missing at the deadline.",
+      labelNames: ['outcome'],
+      registers,
+    });
     this.kafkaRestarts = new Counter({
       name: 'switchboard_kafka_consumer_restarts_total',
       help: 'Kafka consumers restarted by the watchdog, by reason.',
@@ -194,6 +221,26 @@ export class Metrics {
 
   kafkaConsumerLag(topic: string, partition: number, lag: number): void {
     this.kafkaLag.set({ topic, partition: String(partition) }, lag);
+  }
+
+  presencePushed(changes: number): void {
+    this.presencePushes.inc();
+    this.presenceChanges.inc({ outcome: 'pushed' }, changes);
+  }
+
+  presenceDropped(changes: number): void {
+    this.presenceChanges.inc({ outcome: 'dropped' }, changes);
+  }
+
+  /** `method` is one of the API's (unknown ones count as `unknown`), `status` the HTTP status code. */
+  apiCall(method: string, status: number): void {
+    this.apiCalls.inc({ method, status: String(status) });
+  }
+
+  controlAnswered(answered: number, failed: number, missing: number): void {
+    if (answered > 0) this.controlAnswers.inc({ outcome: 'answered' }, answered);
+    if (failed > 0) this.controlAnswers.inc({ outcome: 'failed' }, failed);
+    if (missing > 0) this.controlAnswers.inc({ outcome: 'missing' }, missing);
   }
 
   kafkaConsumerRestart(reason: string): void {

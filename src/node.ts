@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { CloseCode } from '@switchboard/protocol';
 import { type AdminSource, AdminView } from './admin/snapshot.js';
+import type { ApiContext } from './api/methods.js';
+import { registerApi } from './api/router.js';
 import { Auth } from './auth/auth.js';
 import { Bridges } from './bridges/index.js';
 import { createKafka } from './bridges/kafka-client.js';
 import type { Broker } from './brokers/broker.js';
 import { createBroker } from './brokers/index.js';
+import type { HubInfo } from './cluster/commands.js';
+import { Control } from './cluster/control.js';
+import { type ClusterState, createClusterState } from './cluster/index.js';
+import { runLocally } from './cluster/local-commands.js';
+import { UserConnections } from './cluster/user-connections.js';
 import type { Config } from './config.js';
 import type { NodeContext } from './context.js';
 import { SimulatedServices } from './demo/simulated-services.js';
@@ -14,6 +21,7 @@ import { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { Namespaces } from './namespaces.js';
+import { PresenceTracker } from './presence/tracker.js';
 import { ProxyDecider } from './proxy/decider.js';
 import { Rpc } from './rpc/rpc.js';
 import type { Session } from './session/session.js';
@@ -22,6 +30,7 @@ import { Streams } from './streams/streams.js';
 import { traceFanout } from './tracing.js';
 import { Server } from './transport/server.js';
 import { type LoadedUws, loadUws } from './transport/uws.js';
+import { HUB_VERSION } from './version.js';
 
 const CLOSE_FRAME_FLUSH_MS = 50;
 const DRAIN_POLL_MS = 50;
@@ -56,7 +65,14 @@ export class SwitchboardNode implements NodeContext {
   readonly sessions = new Set<Session>();
   readonly slowConsumers: SlowConsumerSweep;
   readonly metrics: Metrics;
+  readonly cluster: ClusterState;
+  readonly presence: PresenceTracker;
+  readonly userConnections: UserConnections;
+  /** Commands to every hub's connections (the server API), and this hub's answers to them. */
+  readonly control: Control;
   private readonly server: Server;
+  /** What the server API works with (src/api/). */
+  private readonly api: ApiContext;
   /** The demo's simulated services (`demo.enabled`). */
   private readonly demo: SimulatedServices | undefined;
   private readonly startedAt = Date.now();
@@ -104,6 +120,41 @@ export class SwitchboardNode implements NodeContext {
     this.limits = new Limits(config);
     if (!config.auth) log.warn('no auth: any client may subscribe and publish anywhere (see docs/security.md)');
     this.bridges = new Bridges(config, this.broker, this.namespaces, log, this.metrics);
+    this.cluster = createClusterState(config.broker, log.child({ component: 'cluster' }));
+    this.presence = new PresenceTracker(
+      this.cluster.presence,
+      config.presence,
+      (channel) => this.namespaces.of(channel).settings.presence.joinLeave,
+      (channel, change) => this.broker.publishPresence(channel, change),
+      { pushed: (changes) => this.metrics.presencePushed(changes), dropped: (n) => this.metrics.presenceDropped(n) },
+      log,
+    );
+    this.userConnections = new UserConnections(this.cluster.users, config.limits.maxConnectionsPerUser, log);
+    this.control = new Control(
+      this.cluster.bus,
+      this.id,
+      (command) =>
+        runLocally(
+          {
+            sessions: this.sessions,
+            channels: () => this.localChannels(),
+            info: () => this.info(),
+          },
+          command,
+        ),
+      log.child({ component: 'control' }),
+    );
+    this.api = {
+      config,
+      broker: this.broker,
+      namespaces: this.namespaces,
+      cluster: this.cluster,
+      presence: this.presence,
+      control: this.control,
+      answered: ({ answers, failed, missing }) =>
+        this.metrics.controlAnswered(answers.length, failed.length, missing.length),
+      localMembers: (channel) => this.streams.members(channel),
+    };
     this.proxy = new ProxyDecider(config.proxy);
     const rpcKafka = config.kafka && config.rpc.routes.some((route) => route.type === 'kafka');
     this.rpc = new Rpc(
@@ -124,17 +175,29 @@ export class SwitchboardNode implements NodeContext {
       },
       onSessionClosed: (session, code) => {
         this.sessions.delete(session);
+        this.userConnections.release(session.id);
         this.metrics.connectionClosed(code);
         log.debug({ session: session.id, code }, 'connection closed');
       },
       refusing: () => this.stopping,
       connections: () => this.sessions.size,
+      api: this.api,
     });
     this.streams.attach(this.server.app);
     this.demo = config.demo.enabled ? new SimulatedServices(this.broker, this.namespaces, log) : undefined;
     if (config.admin.enabled) {
       const view = new AdminView(this.adminSource());
-      registerAdmin(this.server.app, new AdminAccess(config.http.apiKey), view);
+      const access = new AdminAccess(config.http.apiKey);
+      registerAdmin(this.server.app, access, view);
+      // The admin page's actions call the server API behind the admin view's door (HTTP Basic).
+      registerApi(this.server.app, this.api, {
+        access,
+        prefix: '/admin/api',
+        maxBodyBytes: config.limits.maxHttpBodyBytes,
+        log,
+        called: (method, status) => this.metrics.apiCall(method, status),
+        route: (handler) => handler,
+      });
     }
     this.slowConsumers = new SlowConsumerSweep(this.sessions, config.limits.maxBackpressureBytes);
   }
@@ -150,6 +213,10 @@ export class SwitchboardNode implements NodeContext {
 
   async start(): Promise<void> {
     await this.broker.start(this.streams);
+    await this.cluster.connect();
+    await this.control.start();
+    this.presence.start();
+    this.userConnections.start();
     this.streams.start();
     await this.bridges.start();
     await this.rpc.start();
@@ -188,9 +255,13 @@ export class SwitchboardNode implements NodeContext {
     this.streams.flush();
     for (const session of [...this.sessions]) session.close(CloseCode.SHUTDOWN, 'hub shutting down');
     this.streams.stop();
+    await this.presence.stop();
+    this.userConnections.stop();
     await this.streams.settled();
     await this.rpc.stop();
     await this.bridges.stop();
+    await this.control.close();
+    await this.cluster.close();
     await this.broker.close();
     // Close frames were queued above; give them a moment to leave before every socket is cut.
     await sleep(CLOSE_FRAME_FLUSH_MS);
@@ -230,6 +301,25 @@ export class SwitchboardNode implements NodeContext {
     };
   }
 
+  /** This hub as the server API's `info` shows it. */
+  info(): HubInfo {
+    return {
+      id: this.id,
+      name: this.config.name,
+      version: HUB_VERSION,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      connections: this.sessions.size,
+      subscriptions: this.subscriptionCount(),
+      channels: this.streams.channelCount,
+      broker: this.config.broker.type,
+      ready: this.notReadyReasons().length === 0,
+    };
+  }
+
+  private *localChannels(): Generator<readonly [string, number]> {
+    for (const [channel, members] of this.streams.channels()) yield [channel, members];
+  }
+
   private subscriptionCount(): number {
     let count = 0;
     for (const session of this.sessions) count += session.channels.size;
@@ -240,6 +330,7 @@ export class SwitchboardNode implements NodeContext {
     const reasons: string[] = [];
     if (this.stopping) reasons.push('shutting down');
     if (!this.broker.isReady()) reasons.push('broker not ready');
+    if (!this.cluster.isReady()) reasons.push('cluster state not reachable');
     reasons.push(...this.bridges.notReady());
     if (!this.rpc.isReady()) reasons.push('rpc replies not ready');
     return reasons;

@@ -20,8 +20,11 @@ import { type BuildOptions, build, type Plugin } from 'esbuild';
 export const BUDGET_GZIP_BYTES = {
   /** What a page sharing the worker's connection loads. */
   'switchboard.js': 12_000,
-  /** Loaded on top of switchboard.js, by the SharedWorker and by a page on its own WebSocket. */
-  'worker.js': 11_000,
+  /**
+   * Loaded on top of switchboard.js, by the SharedWorker and by a page on its own WebSocket. The
+   * split between the two files is ours; what a page pays is bounded by the total below.
+   */
+  'worker.js': 11_500,
 } as const;
 /** Both files: a page with everything (its own WebSocket), and the SharedWorker. */
 export const BUDGET_TOTAL_GZIP_BYTES = 20_000;

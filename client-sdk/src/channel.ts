@@ -1,8 +1,8 @@
-import type { LostPush, Position, PublicationPush, SubscribeResult } from '@switchboard/protocol';
+import type { LostPush, Position, PresencePush, PublicationPush, SubscribeResult } from '@switchboard/protocol';
 import type { Backoff } from './backoff.js';
 import type { SwitchboardError } from './errors.js';
 import type { Subscription } from './subscription.js';
-import type { SubscribedEvent, UnsubscribedEvent } from './types.js';
+import type { PresenceMember, SubscribedEvent, UnsubscribedEvent } from './types.js';
 
 /** Whether two positions are the same. */
 export function samePosition(a: Position, b: Position): boolean {
@@ -71,12 +71,19 @@ export class Channel {
   private replayTo: Position | undefined;
   /** Replayed pushes that came before the ones they follow, by offset. */
   private readonly early = new Map<number, Positioned>();
+  /**
+   * Subscribed by the hub on its own (a server-side subscription, `subd`): after a reconnection
+   * the hub subscribes it again itself, resuming from where the client says it stood.
+   */
+  server = false;
 
   constructor(
     readonly name: string,
     private readonly subscribeOnWire: SubscribeOnWire,
     /** Subscription token sent with the `sub` frame, for private channels. */
     readonly token?: string | undefined,
+    /** What presence shows of this subscriber, sent with the `sub` frame. */
+    readonly info?: unknown,
   ) {}
 
   /** Where the stream stands: the last publication it delivered, or where it resumes. */
@@ -101,7 +108,7 @@ export class Channel {
   join(handle: Subscription, since: Position | undefined): void {
     const place: Place = { at: since, waiting: true };
     this.places.set(handle, place);
-    if (this.wire === 'none' && this.retryTimer === undefined) this.round();
+    if (this.wire === 'none' && this.retryTimer === undefined && !this.server) this.round();
     else if (this.wire === 'live') queueMicrotask(() => this.joinLive(handle, place, since));
   }
 
@@ -111,9 +118,28 @@ export class Channel {
     return this.places.size === 0;
   }
 
-  /** A link is up: subscribe again, from the oldest position a handle stands at. */
+  /** A link is up: subscribe again, from the oldest position a handle stands at (the hub does it for a server-side one). */
   connected(): void {
-    if (this.places.size > 0 && this.wire === 'none') this.round();
+    if (this.places.size > 0 && this.wire === 'none' && !this.server) this.round();
+  }
+
+  /**
+   * A `subd` push: the hub subscribed the channel on its own, resuming after where the stream
+   * stood. Applied as the reply to a `sub` sent from there; any `sub` of ours in flight is stale.
+   */
+  serverSubscribed(result: SubscribeResult): void {
+    this.server = true;
+    this.wire = 'pending';
+    this.pendingId = SERVER_REPLY;
+    this.sentSince = this.stream;
+    this.replied(SERVER_REPLY, result);
+  }
+
+  /** A `pres` push: each handle subscribed hears its joins and leaves. */
+  presence(push: PresencePush): void {
+    if (this.wire !== 'live') return;
+    const change = { join: (push.join ?? []).map(member), leave: (push.leave ?? []).map(member) };
+    for (const [handle, place] of this.places) if (!place.waiting) handle.presenceChanged(change);
   }
 
   /** Subscribes again after a temporary refusal, from the oldest position a handle stands at. */
@@ -316,6 +342,13 @@ export class Channel {
       handle.deliver(publication);
     }
   }
+}
+
+/** The request id a `subd` push is applied as: no `sub` request has it. */
+const SERVER_REPLY = -1;
+
+function member({ c, u, i }: NonNullable<PresencePush['join']>[number]): PresenceMember {
+  return { client: c, ...(u === undefined ? {} : { user: u }), ...(i === undefined ? {} : { info: i }) };
 }
 
 /** What a handle hears of the reply to its own `since`. */

@@ -1,4 +1,10 @@
-import { ErrorCode, type Position, type PublishResult, shouldReconnect } from '@switchboard/protocol';
+import {
+  ErrorCode,
+  type Position,
+  type PublishResult,
+  type SubscribedPush,
+  shouldReconnect,
+} from '@switchboard/protocol';
 import { Backoff } from './backoff.js';
 import { Channel } from './channel.js';
 import { defaultLink } from './default-link.js';
@@ -7,14 +13,14 @@ import { ClientErrorCode, messageOf, SwitchboardError } from './errors.js';
 import type { Dial, Link, LinkFrame } from './link.js';
 import { PublishKeys, retryUnknown } from './publishing.js';
 import { type Outgoing, type RequestBody, Requests, type Results } from './requests.js';
-import { Subscription } from './subscription.js';
+import { type PresenceAsk, Subscription } from './subscription.js';
 import type {
   ClientEvents,
   ClientOptions,
   ClientState,
+  PresenceMember,
   PublishOptions,
   RpcOptions,
-  ServerPublication,
   SubscribeOptions,
   UnsubscribedEvent,
 } from './types.js';
@@ -52,6 +58,20 @@ export class Client extends Emitter<ClientEvents> {
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly keys = new PublishKeys();
+  /** How handles ask about their channel's presence. */
+  private readonly presenceAsk: PresenceAsk = {
+    presence: (channel) =>
+      this.request({ t: 'presence', ch: channel }).then(({ who }) =>
+        who.map(
+          ({ c, u, i }): PresenceMember => ({
+            client: c,
+            ...(u === undefined ? {} : { user: u }),
+            ...(i === undefined ? {} : { info: i }),
+          }),
+        ),
+      ),
+    stats: (channel) => this.request({ t: 'presence_stats', ch: channel }),
+  };
 
   constructor(
     readonly url: string,
@@ -83,14 +103,10 @@ export class Client extends Emitter<ClientEvents> {
    */
   subscribe(channel: string, options: SubscribeOptions = {}): Subscription {
     if (this.current === 'closed') throw closedError('the client is closed');
-    const handle = new Subscription(channel, (released) => this.release(released));
+    const handle = new Subscription(channel, (released) => this.release(released), this.presenceAsk);
     let entry = this.channels.get(channel);
     if (!entry) {
-      entry = new Channel(
-        channel,
-        (target, since, replace) => this.subscribeOnWire(target, since, replace),
-        options.token,
-      );
+      entry = this.newChannel(channel, options.token, options.info);
       this.channels.set(channel, entry);
     }
     entry.join(handle, options.since);
@@ -119,12 +135,22 @@ export class Client extends Emitter<ClientEvents> {
     return (await this.request({ t: 'rpc', method, d: data }, options.timeoutMs)).d;
   }
 
+  /** Channels the hub subscribed this connection to on its own (server-side subscriptions). */
+  serverSubscriptions(): string[] {
+    return [...this.channels.values()].filter((entry) => entry.server).map((entry) => entry.name);
+  }
+
+  /** Sends a request now, or once connected, within the request timeout (or `timeoutMs`). */
   private request<B extends RequestBody>(body: B, timeoutMs?: number): Promise<Results[B['t']]> {
     if (this.current === 'closed') return Promise.reject(closedError('the client is closed'));
     const { request, result } = this.requests.ask(body, timeoutMs);
     if (this.active?.connected) this.send(this.active, request);
     else this.connect();
     return result;
+  }
+
+  private newChannel(channel: string, token?: string, info?: unknown): Channel {
+    return new Channel(channel, (target, since, replace) => this.subscribeOnWire(target, since, replace), token, info);
   }
 
   /** The position of the last publication seen on `channel`, while it has handles. */
@@ -180,11 +206,15 @@ export class Client extends Emitter<ClientEvents> {
 
   private handshake(active: Current, token: string | undefined): void {
     const { name, version } = this.options;
+    // Where each server-side subscription stands, so that the hub resumes it from there.
+    const subs: Record<string, Position> = {};
+    for (const entry of this.channels.values()) if (entry.server && entry.last) subs[entry.name] = entry.last;
     const body: RequestBody = {
       t: 'connect',
       ...(token ? { token } : {}),
       ...(name === undefined ? {} : { name }),
       ...(version === undefined ? {} : { version }),
+      ...(Object.keys(subs).length > 0 ? { subs } : {}),
     };
     const request = this.requests.create(body, {
       ok: (result) => this.connected(active, result),
@@ -209,6 +239,17 @@ export class Client extends Emitter<ClientEvents> {
     active.connected = true;
     active.link.limit(result.maxFrame);
     this.backoff.reset();
+    // Server-side subscriptions the hub no longer keeps end; the others follow as `subd` pushes.
+    const kept = new Set(result.subs);
+    for (const entry of [...this.channels.values()]) {
+      if (!entry.server || kept.has(entry.name)) continue;
+      this.channels.delete(entry.name);
+      const reason = 'no longer subscribed by the server';
+      entry.end(new SwitchboardError(ErrorCode.PERMISSION_DENIED, reason, false), {
+        code: ErrorCode.PERMISSION_DENIED,
+        reason,
+      });
+    }
     for (const entry of this.channels.values()) entry.connected();
     for (const request of this.requests.waiting()) this.send(active, request);
     active.upkeep.start(result, {
@@ -251,15 +292,17 @@ export class Client extends Emitter<ClientEvents> {
         if (frame.id === 0) this.emit('error', new SwitchboardError(frame.code, frame.msg, frame.tmp === true));
         else this.requests.settle(frame);
         break;
-      case 'msg': {
-        const entry = this.channels.get(frame.ch);
-        // A channel the hub subscribed on its own (ConnectResult.subs): the application hears it here.
-        if (entry) entry.push(frame);
-        else this.emit('publication', fromPush(frame));
+      case 'msg':
+        this.channels.get(frame.ch)?.push(frame);
         break;
-      }
       case 'lost':
         this.channels.get(frame.ch)?.lost(frame);
+        break;
+      case 'subd':
+        this.serverSubscribed(frame);
+        break;
+      case 'pres':
+        this.channels.get(frame.ch)?.presence(frame);
         break;
       case 'unsubd': {
         const entry = this.channels.get(frame.ch);
@@ -277,6 +320,20 @@ export class Client extends Emitter<ClientEvents> {
     }
   }
 
+  /** The hub subscribed a channel on its own: a new one gets a handle, announced before it hears anything. */
+  private serverSubscribed(push: SubscribedPush): void {
+    let entry = this.channels.get(push.ch);
+    if (!entry) {
+      entry = this.newChannel(push.ch);
+      this.channels.set(push.ch, entry);
+      const handle = new Subscription(push.ch, (released) => this.release(released), this.presenceAsk);
+      entry.server = true;
+      entry.join(handle, undefined);
+      this.emit('subscription', handle);
+    }
+    entry.serverSubscribed(push);
+  }
+
   /** The channel's `sub`, after an `unsub` when it replaces the current wire subscription. */
   private subscribeOnWire(entry: Channel, since: Position | undefined, replace: boolean): number {
     const active = this.active;
@@ -289,6 +346,7 @@ export class Client extends Emitter<ClientEvents> {
         ch: entry.name,
         ...(since ? { since } : {}),
         ...(entry.token ? { token: entry.token } : {}),
+        ...(entry.info === undefined ? {} : { info: entry.info }),
       },
       {
         ok: (result) => current() && entry.replied(request.id, result),
@@ -416,10 +474,6 @@ export class Client extends Emitter<ClientEvents> {
     this.current = state;
     this.emit('state', state);
   }
-}
-
-function fromPush({ ch, off, d }: Extract<LinkFrame, { t: 'msg' }>): ServerPublication {
-  return off === undefined ? { channel: ch, data: d } : { channel: ch, offset: off, data: d };
 }
 
 function closedError(message: string): SwitchboardError {

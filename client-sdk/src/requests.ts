@@ -1,6 +1,8 @@
 import type {
   ClientFrame,
   ConnectResult,
+  PresenceResult,
+  PresenceStatsResult,
   PublishResult,
   RefreshResult,
   RpcResult,
@@ -21,6 +23,8 @@ export interface Results {
   pub: PublishResult;
   refresh: RefreshResult;
   ping: object;
+  presence: PresenceResult;
+  presence_stats: PresenceStatsResult;
   rpc: RpcResult;
 }
 

@@ -21,7 +21,6 @@ export type {
   PublishOptions,
   PublishResult,
   RpcOptions,
-  ServerPublication,
   SubscribedEvent,
   SubscribeOptions,
   SubscriptionEvents,

@@ -1,6 +1,9 @@
 import { Emitter } from './emitter.js';
 import { ClientErrorCode, SwitchboardError } from './errors.js';
 import type {
+  PresenceChange,
+  PresenceMember,
+  PresenceStats,
   Publication,
   SubscribedEvent,
   SubscriptionEvents,
@@ -19,10 +22,11 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   private resolveReady!: () => void;
   private rejectReady!: (error: SwitchboardError) => void;
 
-  /** @internal Made by `Client.subscribe`. */
+  /** @internal Made by `Client.subscribe`, or by the Client for a server-side subscription. */
   constructor(
     readonly channel: string,
     private readonly release: (subscription: Subscription) => void,
+    private readonly ask: PresenceAsk,
   ) {
     super();
     this.ready = new Promise<void>((resolve, reject) => {
@@ -44,6 +48,27 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.current = 'unsubscribed';
     this.rejectReady(new SwitchboardError(ClientErrorCode.UNSUBSCRIBED, `unsubscribed from ${this.channel}`, false));
     this.release(this);
+  }
+
+  /**
+   * Who is subscribed to the channel, over every hub (namespaces with presence; the channel must be
+   * subscribed). Rejects with the hub's refusal otherwise.
+   */
+  presence(): Promise<PresenceMember[]> {
+    return this.ask.presence(this.channel);
+  }
+
+  /** How many connections and users are subscribed to the channel, over every hub. */
+  presenceStats(): Promise<PresenceStats> {
+    return this.ask.stats(this.channel);
+  }
+
+  /** @internal A `pres` push: its joins and leaves, one by one and together. */
+  presenceChanged(change: PresenceChange): void {
+    if (this.current !== 'subscribed') return;
+    for (const member of change.leave) this.emit('leave', member);
+    for (const member of change.join) this.emit('join', member);
+    this.emit('presence', change);
   }
 
   /** @internal */
@@ -79,4 +104,10 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.rejectReady(error);
     if (event) this.emit('unsubscribed', event);
   }
+}
+
+/** How a handle asks the hub about its channel's presence (the Client's requests). */
+export interface PresenceAsk {
+  presence(channel: string): Promise<PresenceMember[]>;
+  stats(channel: string): Promise<PresenceStats>;
 }

@@ -1,6 +1,7 @@
 import type { ConnectResult, Position, PublishResult, WireFormat } from '@switchboard/protocol';
 import type { SwitchboardError } from './errors.js';
 import type { Dial } from './link.js';
+import type { Subscription } from './subscription.js';
 
 export type { ConnectResult, Position, PublishResult, WireFormat };
 
@@ -68,17 +69,34 @@ export interface ClientEvents {
   disconnected: DisconnectedEvent;
   error: SwitchboardError;
   /**
-   * A publication of a channel the hub subscribed this connection to on its own (a proxy connect
-   * backend named it; `ConnectResult.subs` has where each starts), not through `subscribe()`.
+   * The hub subscribed this connection to a channel on its own (the server API's `subscribe`):
+   * the handle behaves as one of `subscribe`'s, its `subscribed` event follows. It is resumed
+   * from where it stood after a reconnection, as long as the hub keeps it.
    */
-  publication: ServerPublication;
+  subscription: Subscription;
 }
 
-/** A publication of a channel subscribed by the hub, with its offset in the epoch of its `subs` entry. */
-export interface ServerPublication {
-  readonly channel: string;
-  readonly offset?: number;
-  readonly data: unknown;
+/** A connection in a channel's presence. */
+export interface PresenceMember {
+  /** The connection's id (its connect reply's `client`). */
+  readonly client: string;
+  /** Its user (the token's `sub`); absent when anonymous. */
+  readonly user?: string;
+  /** What it shows: its token's `info` claim, or (where the namespace allows) what it gave when subscribing. */
+  readonly info?: unknown;
+}
+
+/** Joins and leaves of a channel's presence, as one `pres` push carried them. */
+export interface PresenceChange {
+  readonly join: readonly PresenceMember[];
+  readonly leave: readonly PresenceMember[];
+}
+
+export interface PresenceStats {
+  /** Connections subscribed. */
+  readonly clients: number;
+  /** Distinct users among them. */
+  readonly users: number;
 }
 
 export interface SubscribeOptions {
@@ -88,6 +106,8 @@ export interface SubscribeOptions {
    * client subscribes again from there and each handle still gets every publication once.
    */
   readonly since?: Position;
+  /** What presence shows of this subscriber, where the channel's namespace lets clients say (`presence.clientInfo`). */
+  readonly info?: unknown;
   /**
    * A subscription token (a JWT naming the channel) for a private channel; sent with every
    * (re)subscription of the channel made by this handle. When it expires the hub ends the
@@ -149,4 +169,9 @@ export interface SubscriptionEvents {
   subscribed: SubscribedEvent;
   unsubscribed: UnsubscribedEvent;
   error: SwitchboardError;
+  /** A connection joined the channel's presence (namespaces with `presence.joinLeave`). */
+  join: PresenceMember;
+  leave: PresenceMember;
+  /** Every join and leave of one push at once, for views that apply them together. */
+  presence: PresenceChange;
 }

@@ -150,6 +150,9 @@ export class WorkerHost {
         send(tab, { t: 'close', s: session.s, code, reason });
       }
     });
+    client.on('subscription', (handle) => {
+      for (const tab of tabs) tab.session?.running?.serverSubscribed(handle.channel);
+    });
     client.on('state', (state) => {
       if (state === 'closed' && this.hosted.get(url) === hosted) this.hosted.delete(url);
     });

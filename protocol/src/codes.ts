@@ -67,8 +67,12 @@ export const CloseCode = {
   CONNECTION_LIMIT: 4005,
   /** No connect frame in time: a slow client (a throttled tab, a slow token fetch) may try again. */
   CONNECT_TIMEOUT: 4006,
+  /** Closed by the server API's `disconnect` (the default code): reconnect. */
+  SERVER_DISCONNECT: 4007,
   MALFORMED_FRAME: 4500,
   UNAUTHORIZED: 4501,
+  /** Closed by the server API's `disconnect` with `reconnect: false`: do not reconnect. */
+  SERVER_DISCONNECT_FINAL: 4502,
   FORBIDDEN: 4503,
   FRAME_TOO_LARGE: 1009,
 } as const;

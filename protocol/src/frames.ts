@@ -27,12 +27,25 @@ export const Data = z.unknown().superRefine((value, context) => {
 
 const Token = z.string().min(1).max(16_384);
 
+/** Server-side subscriptions a reconnecting client resumes at most (each is one channel). */
+export const MAX_RESUMED_SUBSCRIPTIONS = 1_000;
+
 export const ConnectRequest = z.object({
   t: z.literal('connect'),
   id: RequestId,
   token: Token.optional(),
   name: z.string().max(64).optional(),
   version: z.string().max(64).optional(),
+  /**
+   * Where the client's server-side subscriptions stand (channel → last position seen), so that
+   * the ones the hub subscribes it to again resume there (section 3.8).
+   */
+  subs: z
+    .record(Channel, Position)
+    .refine((subs) => Object.keys(subs).length <= MAX_RESUMED_SUBSCRIPTIONS, {
+      message: `at most ${MAX_RESUMED_SUBSCRIPTIONS} subscriptions`,
+    })
+    .optional(),
 });
 export const SubscribeRequest = z.object({
   t: z.literal('sub'),
@@ -41,6 +54,8 @@ export const SubscribeRequest = z.object({
   since: Position.optional(),
   /** A subscription token: a JWT whose `channel` claim names `ch`, for channels the connection is not granted. */
   token: Token.optional(),
+  /** What presence shows of this subscriber, in namespaces whose `presence.clientInfo` allows it. */
+  info: Data.optional(),
 });
 export const UnsubscribeRequest = z.object({ t: z.literal('unsub'), id: RequestId, ch: Channel });
 /**
@@ -61,6 +76,10 @@ export const Method = z.string().regex(/^[A-Za-z0-9_.:/@=,-]{1,128}$/, 'method: 
 export const RpcRequest = z.object({ t: z.literal('rpc'), id: RequestId, method: Method, d: Data });
 export const RefreshRequest = z.object({ t: z.literal('refresh'), id: RequestId, token: Token });
 export const PingRequest = z.object({ t: z.literal('ping'), id: RequestId });
+/** Who is subscribed to `ch` (a channel with presence that the connection holds). */
+export const PresenceRequest = z.object({ t: z.literal('presence'), id: RequestId, ch: Channel });
+/** How many connections and users are subscribed to `ch`. */
+export const PresenceStatsRequest = z.object({ t: z.literal('presence_stats'), id: RequestId, ch: Channel });
 
 export const ClientFrame = z.discriminatedUnion('t', [
   ConnectRequest,
@@ -69,6 +88,8 @@ export const ClientFrame = z.discriminatedUnion('t', [
   PublishRequest,
   RefreshRequest,
   PingRequest,
+  PresenceRequest,
+  PresenceStatsRequest,
   RpcRequest,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
@@ -78,6 +99,8 @@ export type UnsubscribeRequest = z.infer<typeof UnsubscribeRequest>;
 export type PublishRequest = z.infer<typeof PublishRequest>;
 export type RefreshRequest = z.infer<typeof RefreshRequest>;
 export type PingRequest = z.infer<typeof PingRequest>;
+export type PresenceRequest = z.infer<typeof PresenceRequest>;
+export type PresenceStatsRequest = z.infer<typeof PresenceStatsRequest>;
 export type RpcRequest = z.infer<typeof RpcRequest>;
 export type CommandType = ClientFrame['t'];
 
@@ -93,11 +116,8 @@ export const ConnectResult = z.object({
   maxFrame: z.number().int().positive(),
   /** Unix milliseconds at which the connection's credentials expire, if they do. */
   exp: z.number().int().optional(),
-  /**
-   * Channels the hub subscribed the connection to on its own (a proxy connect backend named them),
-   * each with where its subscription starts, as a `sub` reply would say.
-   */
-  subs: z.array(z.object({ ch: z.string(), ep: z.string(), off: z.number().int().min(0) })).optional(),
+  /** Server-side subscriptions of the connection: each follows the reply as a `subd` push. */
+  subs: z.array(z.string()).optional(),
 });
 export const SubscribeResult = z.object({
   ep: z.string(),
@@ -114,6 +134,14 @@ export type RpcResult = z.infer<typeof RpcResult>;
 /** The refreshed credentials' expiry (Unix ms), when they expire. */
 export const RefreshResult = z.object({ exp: z.number().int().optional() });
 export const EmptyResult = z.object({});
+/** One connection in a channel's presence: its id, its user (absent when anonymous), what it shows. */
+export const PresenceEntry = z.object({ c: z.string(), u: z.string().optional(), i: z.unknown().optional() });
+/** The connections subscribed to a channel; `more` when the list was cut at the hub's limit. */
+export const PresenceResult = z.object({ who: z.array(PresenceEntry), more: z.boolean().optional() });
+export const PresenceStatsResult = z.object({ clients: z.number().int().min(0), users: z.number().int().min(0) });
+export type PresenceEntry = z.infer<typeof PresenceEntry>;
+export type PresenceResult = z.infer<typeof PresenceResult>;
+export type PresenceStatsResult = z.infer<typeof PresenceStatsResult>;
 export type ConnectResult = z.infer<typeof ConnectResult>;
 export type SubscribeResult = z.infer<typeof SubscribeResult>;
 export type PublishResult = z.infer<typeof PublishResult>;
@@ -165,6 +193,31 @@ export const LostPush = z.object({
   why: z.string(),
 });
 
+/**
+ * The hub subscribed the connection to `ch` on its own (a server-side subscription, section
+ * 3.8): like a `sub` reply, where the subscription starts and, when the client resumed it, whether
+ * what it missed follows. Publications of `ch` follow it.
+ */
+export const SubscribedPush = z.object({
+  t: z.literal('subd'),
+  ch: z.string(),
+  ep: z.string(),
+  off: z.number().int().min(0),
+  rec: z.boolean().optional(),
+  why: z.string().optional(),
+});
+/**
+ * Connections joined or left `ch`'s presence (namespaces with `presence.joinLeave`). Each hub
+ * sends at most one per channel per `presence.pushIntervalMs`, with every change of that
+ * interval, a join and leave of the same connection cancelling out (section 3.9).
+ */
+export const PresencePush = z.object({
+  t: z.literal('pres'),
+  ch: z.string(),
+  join: z.array(PresenceEntry).optional(),
+  leave: z.array(PresenceEntry).optional(),
+});
+
 export const ServerFrame = z.discriminatedUnion('t', [
   OkReply,
   ErrorReply,
@@ -172,6 +225,8 @@ export const ServerFrame = z.discriminatedUnion('t', [
   UnsubscribedPush,
   DrainPush,
   LostPush,
+  SubscribedPush,
+  PresencePush,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type OkReply = z.infer<typeof OkReply>;
@@ -180,3 +235,5 @@ export type PublicationPush = z.infer<typeof PublicationPush>;
 export type UnsubscribedPush = z.infer<typeof UnsubscribedPush>;
 export type DrainPush = z.infer<typeof DrainPush>;
 export type LostPush = z.infer<typeof LostPush>;
+export type SubscribedPush = z.infer<typeof SubscribedPush>;
+export type PresencePush = z.infer<typeof PresencePush>;

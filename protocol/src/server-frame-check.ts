@@ -25,12 +25,14 @@ const isRequestId: Check = (value) => isInt(value) && (value as number) >= 1 && 
 const isErrorId: Check = (value) => isNat(value) && (value as number) <= MAX_U32;
 const isEpoch: Check = (value) => isString(value) && (value as string).length >= 1 && (value as string).length <= 64;
 const isAnything: Check = () => true;
-const isSubs: Check = (value) =>
-  Array.isArray(value) &&
-  value.every((sub) => shapeProblem(sub, { ch: isString, ep: isString, off: isNat }) === undefined);
+const isPresenceList: Check = (value) =>
+  Array.isArray(value) && value.every((entry) => shapeProblem(entry, PRESENCE_ENTRY) === undefined);
+const isStringList: Check = (value) => Array.isArray(value) && value.every(isString);
 
 /** Keys and their checks; a `?` after a key makes it optional (absent or undefined). */
 type Shape = Readonly<Record<string, Check>>;
+
+const PRESENCE_ENTRY: Shape = { c: isString, 'u?': isString, 'i?': isAnything };
 
 const FRAMES: Readonly<Record<ServerFrame['t'], Shape>> = {
   ok: { id: isRequestId, 'r?': isAnything },
@@ -39,6 +41,8 @@ const FRAMES: Readonly<Record<ServerFrame['t'], Shape>> = {
   unsubd: { ch: isString, code: isInt, msg: isString },
   drain: { after: isNat },
   lost: { ch: isString, ep: isEpoch, off: isNat, why: isString },
+  subd: { ch: isString, ep: isString, off: isNat, 'rec?': isBoolean, 'why?': isString },
+  pres: { ch: isString, 'join?': isPresenceList, 'leave?': isPresenceList },
 };
 
 const RESULTS: Readonly<Record<CommandType, Shape>> = {
@@ -49,13 +53,15 @@ const RESULTS: Readonly<Record<CommandType, Shape>> = {
     ping: isPositive,
     maxFrame: isPositive,
     'exp?': isInt,
-    'subs?': isSubs,
+    'subs?': isStringList,
   },
   sub: { ep: isString, off: isNat, 'rec?': isBoolean, 'why?': isString },
   unsub: {},
   pub: { 'ep?': isString, 'off?': isInt },
   refresh: { 'exp?': isInt },
   ping: {},
+  presence: { who: isPresenceList, 'more?': isBoolean },
+  presence_stats: { clients: isNat, users: isNat },
   rpc: { 'd?': isAnything },
 };
 

@@ -77,6 +77,8 @@ export interface BrokerEventHandler {
   onDeliveryInterrupted(): void;
   /** Delivery is back; whatever was published meanwhile did not arrive. */
   onDeliveryResumed(): void;
+  /** Joins and leaves of `channel`'s presence, as one hub sent them (`change` is its JSON). */
+  onPresence(channel: string, change: string): void;
 }
 
 /**
@@ -104,5 +106,10 @@ export interface Broker {
   /** Assigns the next position, appends to history and delivers, atomically; a duplicate changes nothing. */
   publish(channel: string, data: Uint8Array, history: HistoryOptions, extras?: PublishExtras): Promise<Position>;
   read(channel: string, query: ReadQuery): Promise<ChannelRead>;
+  /**
+   * Delivers a presence change (JSON, src/presence/) to every node subscribed to `channel`, this
+   * one included: live only and at most once, like a raw publication, and never in history.
+   */
+  publishPresence(channel: string, change: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -96,6 +96,10 @@ export class MemoryBroker implements Broker {
     return { top, publications: state.history.after(query.after, query.limit, Date.now()) };
   }
 
+  async publishPresence(channel: string, change: string): Promise<void> {
+    if (this.interest.has(channel)) this.handler?.onPresence(channel, change);
+  }
+
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.handler = undefined;

@@ -93,6 +93,11 @@ export class RedisBroker implements Broker {
     return this.store.read(channel, query);
   }
 
+  /** On the channel's envelope pub/sub channel, marked by a leading `!` (an epoch never starts with one). */
+  async publishPresence(channel: string, change: string): Promise<void> {
+    await this.store.redis.publish(this.store.keys.envelope(channel), `${PRESENCE_MARK}${change}`);
+  }
+
   async close(): Promise<void> {
     this.handler = undefined;
     await Promise.allSettled([this.store.close(), this.subscriber.quit()]);
@@ -127,6 +132,10 @@ export class RedisBroker implements Broker {
     const { keys } = this.store;
     const pubsubChannel = name.toString('latin1');
     if (pubsubChannel.startsWith(keys.envelopePrefix)) {
+      if (message[0] === PRESENCE_MARK_BYTE) {
+        handler.onPresence(pubsubChannel.slice(keys.envelopePrefix.length), message.toString('utf8', 1));
+        return;
+      }
       const publication = parseEnvelope(pubsubChannel.slice(keys.envelopePrefix.length), message);
       if (publication) handler.onPublication(publication);
       else this.log.warn({ channel: pubsubChannel }, 'dropped a malformed broker envelope');
@@ -140,6 +149,8 @@ export class RedisBroker implements Broker {
 }
 
 const COLON = 0x3a;
+const PRESENCE_MARK = '!';
+const PRESENCE_MARK_BYTE = 0x21;
 
 /**
  * `epoch:offset:time:trace:data`, as the publish script writes it (time: Unix ms of acceptance;

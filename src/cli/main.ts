@@ -3,11 +3,14 @@ import { isUsageError, UsageError } from './usage.js';
 const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
-  serve   run a hub (embedded in-memory broker unless configured otherwise)
-  sub     subscribe to channels and print publications as JSON lines
-  pub     publish a JSON value to a channel
-  rpc     call a service's method through the hub and print its reply
-  token   mint an HS256 token for development (see docs/security.md)
+  serve       run a hub (embedded in-memory broker unless configured otherwise)
+  sub         subscribe to channels and print publications as JSON lines
+  pub         publish a JSON value to a channel
+  rpc         call a service's method through the hub and print its reply
+  token       mint an HS256 token for development (see docs/security.md)
+  api         call the server API: switchboard api METHOD [JSON]
+  presence    list who is subscribed to a channel, over every hub
+  disconnect  close a user's connections on every hub
 Run 'switchboard <command> --help' for a command's options.`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -31,6 +34,9 @@ const commands: Record<string, () => Promise<Command>> = {
     return (await import('./rpc.js')).rpc;
   },
   token: async () => (await import('./token.js')).token,
+  api: async () => (await import('./api.js')).api,
+  presence: async () => (await import('./presence.js')).presence,
+  disconnect: async () => (await import('./disconnect.js')).disconnect,
 };
 
 /**

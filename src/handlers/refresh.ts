@@ -1,5 +1,6 @@
-import type { RefreshRequest, RefreshResult } from '@switchboard/protocol';
+import { ErrorCode, type RefreshRequest, type RefreshResult } from '@switchboard/protocol';
 import { AuthError } from '../auth/errors.js';
+import { HubError } from '../errors.js';
 import type { Handler } from './types.js';
 
 /**
@@ -20,6 +21,13 @@ export const refresh: Handler<RefreshRequest> = async (session, { token }) => {
         throw error;
       })
     : await node.auth.refreshed(session.principal, token);
+  if (next !== session.principal && !next.anonymous) {
+    const facts = { user: next.sub, tokenId: next.tokenId, issuedAt: next.issuedAt };
+    if (await node.cluster.users.isRevoked(facts).catch(() => false)) {
+      node.auth.refused.refresh += 1;
+      throw new HubError(ErrorCode.UNAUTHORIZED, 'token revoked');
+    }
+  }
   if (next !== session.principal) {
     session.become(next);
     await session.access.recheck('no longer granted by the refreshed token');

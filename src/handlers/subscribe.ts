@@ -7,7 +7,7 @@ import type { Handler } from './types.js';
  * Decides the subscription (src/auth, then the proxy subscribe hook, src/proxy), then joins the channel's stream, which answers where the
  * subscription starts and replays what a resuming client missed (src/streams/channel-stream.ts).
  */
-export const subscribe: Handler<SubscribeRequest> = async (session, { id, ch, since, token }) => {
+export const subscribe: Handler<SubscribeRequest> = async (session, { id, ch, since, token, info }) => {
   const { node, channels } = session;
   const grant = await node.auth.authorizeSubscribe(session.principal, ch, token, session.hasTokenGrant(ch));
   await node.proxy.subscribe(session.principal, session.id, ch);
@@ -21,7 +21,7 @@ export const subscribe: Handler<SubscribeRequest> = async (session, { id, ch, si
   if (!node.broker.isReady()) throw notAvailable('broker');
   try {
     // The stream answers, right before the publications that follow the reply.
-    await session.join(ch, since, id);
+    await session.join(ch, since, (reply) => session.reply(id, reply), info);
     return REPLIED;
   } catch (error) {
     if (error instanceof HubError) throw error;

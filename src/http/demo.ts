@@ -10,6 +10,7 @@ export const DEMO_ASSETS: AssetTable = {
   '/board.js': ['demo/board.js', SCRIPT],
   '/chat.js': ['demo/chat.js', SCRIPT],
   '/status.js': ['demo/status.js', SCRIPT],
+  '/presence.js': ['demo/presence.js', SCRIPT],
   '/switchboard.js': ['client-sdk/dist/bundle/switchboard.js', SCRIPT],
   '/worker.js': ['client-sdk/dist/bundle/worker.js', SCRIPT],
 };

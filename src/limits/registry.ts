@@ -22,6 +22,8 @@ export const LIMITS = [
   'origin',
   /** A client publish refused by its namespace's `payload` rules: error 114. */
   'payload',
+  /** A connect over `limits.maxConnectionsPerUser` across hubs: error 106, close 4005. */
+  'connectionsPerUser',
 ] as const;
 export type LimitName = (typeof LIMITS)[number];
 

@@ -6,6 +6,7 @@ import {
   ErrorCode,
   type ErrorReply,
   type Position,
+  type PresenceEntry,
   type SubscribeResult,
 } from '@switchboard/protocol';
 import { ANONYMOUS, type Principal } from '../auth/principal.js';
@@ -93,6 +94,11 @@ export class Session {
     this.access.become(principal);
   }
 
+  /** Ends the connection at `expiresAt` (Unix ms; undefined: never), as a refresh would, keeping who it acts as. */
+  setExpiry(expiresAt: number | undefined): void {
+    this.access.become({ ...this.principal, expiresAt });
+  }
+
   get isConnected(): boolean {
     return this.state === 'connected';
   }
@@ -109,31 +115,72 @@ export class Session {
   }
 
   /**
-   * Joins `channel` through its stream, which answers request `id` itself (or calls it, for a
-   * join no request asked for), right before what follows the reply; rejects with a HubError (the
-   * channel is then not held).
+   * Joins `channel` through its stream, which answers through `respond` right before what follows
+   * the answer; rejects with a HubError (the channel is then not held). In a namespace with
+   * presence the connection then shows in it, with `info` when the namespace lets clients say.
    */
   async join(
     channel: string,
     since: Position | undefined,
-    id: number | ((result: SubscribeResult) => void),
+    respond: (result: SubscribeResult) => void,
+    info?: unknown,
   ): Promise<SubscribeResult | undefined> {
     this.channels.add(channel);
-    // A channel a proxy backend subscribed on connect has no request of its own to answer.
-    const respond = typeof id === 'number' ? (reply: SubscribeResult) => this.reply(id, reply) : id;
+    let result: SubscribeResult | undefined;
     try {
-      const result = await this.node.streams.join(channel, this.socket, since, respond);
-      return this.isClosed ? undefined : result;
+      result = await this.node.streams.join(channel, this.socket, since, respond);
     } catch (error) {
       this.channels.delete(channel);
       throw error;
     }
+    if (this.isClosed || result === undefined || !this.channels.has(channel)) return undefined;
+    const presence = this.node.namespaces.of(channel).settings.presence;
+    if (presence.enabled) this.node.presence.join(channel, this.presenceEntry(presence.clientInfo ? info : undefined));
+    return result;
+  }
+
+  /**
+   * Subscribes the connection to `channel` on the hub's own initiative (the server API, or the
+   * user's server-side subscriptions at connect): in order with the client's own subscribes, and
+   * told with a `subd` push instead of a reply. Resolves with whether it is subscribed now.
+   */
+  serverSubscribe(channel: string, since?: Position): Promise<boolean> {
+    let joined = false;
+    const done = this.enqueue(async () => {
+      if (this.isClosed || this.channels.has(channel)) {
+        joined = this.channels.has(channel);
+        return;
+      }
+      const limit = this.node.config.limits.maxSubscriptionsPerConnection;
+      if (this.channels.size >= limit) {
+        this.send({ t: 'unsubd', ch: channel, code: ErrorCode.LIMIT_EXCEEDED, msg: 'subscriptions per connection' });
+        return;
+      }
+      try {
+        const result = await this.join(channel, since, (reply) => this.send({ t: 'subd', ch: channel, ...reply }));
+        joined = result !== undefined;
+      } catch (error) {
+        const hubError = error instanceof HubError ? error : new HubError(ErrorCode.NOT_AVAILABLE, 'broker');
+        this.send({ t: 'unsubd', ch: channel, code: hubError.code, msg: hubError.message });
+      }
+    });
+    return done.then(() => joined);
+  }
+
+  /** Ends a subscription in order with the client's own subscribes; false when it was not held. */
+  serverUnsubscribe(channel: string, code: number, reason: string): Promise<boolean> {
+    let left = false;
+    return this.afterSubscriptions(() => {
+      left = this.channels.has(channel);
+      this.revoke(channel, code, reason);
+    }).then(() => left);
   }
 
   /** Leaves `channel`; false when the connection did not hold it. */
   leave(channel: string): boolean {
     if (!this.channels.delete(channel)) return false;
     this.node.streams.leave(channel, this.socket);
+    if (this.node.namespaces.of(channel).settings.presence.enabled) this.node.presence.leave(channel, this.id);
     return true;
   }
 
@@ -147,6 +194,16 @@ export class Session {
     this.endTasks ??= new Set();
     this.endTasks.add(task);
     return () => this.endTasks?.delete(task);
+  }
+
+  /** What presence shows of this connection. */
+  private presenceEntry(clientInfo: unknown): PresenceEntry {
+    const { sub, info } = this.principal;
+    const entry: PresenceEntry = { c: this.id };
+    if (sub !== undefined) entry.u = sub;
+    const shown = clientInfo ?? info;
+    if (shown !== undefined) entry.i = shown;
+    return entry;
   }
 
   /** Decodes synchronously: the transport's buffer is only valid until this returns. */

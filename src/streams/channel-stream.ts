@@ -437,15 +437,21 @@ export class ChannelStream {
     this.context.observer.delivered(this.size, bytes, publication);
   }
 
+  /** Sends `frame` (a push other than a publication) to every member, encoded once per wire format. */
+  announce(frame: object): void {
+    if (this.state === 'closed') return;
+    for (const format of FORMATS) {
+      if (this.members(format) === 0) continue;
+      this.context.queue.push(this.topic(format), encodeFrame(format, frame), format === 'msgpack');
+    }
+  }
+
   /** Tells every member, once, that the publications up to `from` are lost; the stream continues after it. */
   private lose(from: Position, why: LossReason): void {
     this.last = from;
     this.losses += 1;
     const push: LostPush = { t: 'lost', ch: this.channel, ep: from.ep, off: from.off, why };
-    for (const format of FORMATS) {
-      if (this.members(format) === 0) continue;
-      this.context.queue.push(this.topic(format), encodeFrame(format, push), format === 'msgpack');
-    }
+    this.announce(push);
   }
 
   /** Answers, sends `replay` directly, and enters the member into the topic: one synchronous step. */

@@ -10,6 +10,7 @@ import {
 } from './channel-stream.js';
 import { FrameQueue, type TopicPublisher } from './fanout.js';
 import { Interest } from './interest.js';
+import { presencePush } from './presence-push.js';
 import type { Reader } from './recovery.js';
 
 export interface StreamsOptions {
@@ -85,6 +86,11 @@ export class Streams implements BrokerEventHandler {
     for (const [channel, stream] of this.streams) yield [channel, stream.size, stream.published];
   }
 
+  /** Local members of `channel` (0 when it has no stream here). */
+  members(channel: string): number {
+    return this.streams.get(channel)?.size ?? 0;
+  }
+
   /** The last position delivered here on `channel`, if it has a stream that started. */
   position(channel: string): Position | undefined {
     return this.streams.get(channel)?.position;
@@ -115,6 +121,14 @@ export class Streams implements BrokerEventHandler {
 
   onPublication(publication: Publication): void {
     this.streams.get(publication.channel)?.accept(publication);
+  }
+
+  /** A presence change from a hub: pushed to this hub's members of the channel as it came. */
+  onPresence(channel: string, change: string): void {
+    const stream = this.streams.get(channel);
+    if (!stream) return;
+    const push = presencePush(channel, change);
+    if (push) stream.announce(push);
   }
 
   onDeliveryInterrupted(): void {

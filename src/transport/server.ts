@@ -7,12 +7,13 @@ import type {
   us_socket_context_t,
 } from 'uWebSockets.js';
 import { CloseCode, negotiateSubprotocol, SUBPROTOCOLS } from '@switchboard/protocol';
+import type { ApiContext } from '../api/methods.js';
+import { registerApi } from '../api/router.js';
 import type { NodeContext } from '../context.js';
 import { dispatch } from '../handlers/index.js';
 import { registerDemo } from '../http/demo.js';
 import { handleHealth, handleReady } from '../http/health.js';
 import { handleMetrics } from '../http/metrics.js';
-import { handlePublish } from '../http/publish.js';
 import { respondError, respondRefusal } from '../http/respond.js';
 import { normalizeAddress } from '../limits/address.js';
 import { forwardedOf } from '../proxy/forwarded.js';
@@ -41,6 +42,8 @@ export interface ServerHooks {
   readonly refusing: () => boolean;
   /** Open client connections, for the demo page's `/api/stats`. */
   readonly connections: () => number;
+  /** What the server API (`POST /api/<method>`) works with. */
+  readonly api: ApiContext;
 }
 
 /** The uWS app: the WebSocket endpoint and the HTTP routes. */
@@ -105,7 +108,13 @@ export class Server {
       },
     });
     const route = guarded(limits.maxHttpHeaderBytes);
-    this.app.post('/api/publish', route(handlePublish(node)));
+    registerApi(this.app, hooks.api, {
+      access: node.auth.api,
+      maxBodyBytes: limits.maxHttpBodyBytes,
+      log: node.log,
+      called: (method, status) => node.metrics.apiCall(method, status),
+      route,
+    });
     this.app.get('/healthz', route(handleHealth));
     this.app.get('/readyz', route(handleReady(hooks.notReadyReasons)));
     const metrics = handleMetrics(node.metrics);

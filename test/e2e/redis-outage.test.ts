@@ -17,7 +17,10 @@ describe('a hub whose Redis goes away', () => {
     await waitFor(() => !fixture.hub.node.broker.isReady(), 'the broker to notice');
     const ready = await fetch(`${fixture.hub.http}/readyz`);
     assert.equal(ready.status, 503);
-    assert.deepEqual(await ready.json(), { status: 'not ready', reasons: ['broker not ready'] });
+    const body = (await ready.json()) as { status: string; reasons: string[] };
+    assert.equal(body.status, 'not ready');
+    // The cluster state shares the Redis, so it may already be reported too.
+    assert.ok(body.reasons.includes('broker not ready'), body.reasons.join(', '));
     const refused = await client.request({ t: 'pub', ch: 'outage', d: 'during' });
     assert.equal(refused.t === 'err' && refused.code, ErrorCode.NOT_AVAILABLE);
     assert.equal(refused.t === 'err' && refused.tmp, true);

@@ -47,6 +47,8 @@ const CLOSES: Record<string, [number, boolean]> = {
   MALFORMED_FRAME: [4500, false],
   UNAUTHORIZED: [4501, false],
   CONNECT_TIMEOUT: [4006, true],
+  SERVER_DISCONNECT: [4007, true],
+  SERVER_DISCONNECT_FINAL: [4502, false],
   FORBIDDEN: [4503, false],
   FRAME_TOO_LARGE: [1009, false],
 };

@@ -4,6 +4,8 @@ import {
   type CommandType,
   ConnectResult,
   EmptyResult,
+  PresenceResult,
+  PresenceStatsResult,
   PublishResult,
   RefreshResult,
   RpcResult,
@@ -82,6 +84,8 @@ describe('hand-checked ok results (resultProblem)', () => {
     pub: PublishResult,
     refresh: RefreshResult,
     ping: EmptyResult,
+    presence: PresenceResult,
+    presence_stats: PresenceStatsResult,
     rpc: RpcResult,
   };
   const result = fc.record(

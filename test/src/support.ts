@@ -27,6 +27,7 @@ export function collector(into: Publication[]): BrokerEventHandler {
     onPublication: (publication) => into.push(publication),
     onDeliveryInterrupted: () => undefined,
     onDeliveryResumed: () => undefined,
+    onPresence: () => undefined,
   };
 }
 

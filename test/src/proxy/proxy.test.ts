@@ -99,9 +99,11 @@ describe('proxy hooks', () => {
   it('admits an allowed user, subscribes the channels the backend names, and sends later hooks what it attached', async () => {
     const { client, reply } = await connectAs(hub, 'alice');
     const result = (reply.t === 'ok' ? reply.r : undefined) as ConnectResult;
-    assert.deepEqual(
-      result.subs?.map((sub) => sub.ch),
-      ['inbox:alice'],
+    assert.deepEqual(result.subs, ['inbox:alice']);
+    // Joined through the session like any server-side subscription: a `subd` push follows the reply.
+    await waitFor(
+      () => client.frames.some((frame) => frame.t === 'subd' && frame.ch === 'inbox:alice'),
+      'the subd push',
     );
     await client.ok({ t: 'pub', ch: 'inbox:alice', d: { hi: 1 } });
     await waitFor(() => client.publications('inbox:alice').length === 1, 'the inbox publication');

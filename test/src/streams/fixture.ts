@@ -18,6 +18,7 @@ export class LossyBroker extends RecordingBroker {
       },
       onDeliveryInterrupted: () => handler.onDeliveryInterrupted(),
       onDeliveryResumed: () => handler.onDeliveryResumed(),
+      onPresence: (channel, change) => handler.onPresence(channel, change),
     });
   }
 

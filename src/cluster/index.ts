@@ -1,0 +1,68 @@
+import type * as IORedis from 'ioredis';
+import { FAIL_FAST } from '../brokers/redis-store.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { optional } from '../optional.js';
+import { RedisPresenceStore } from '../presence/redis-store.js';
+import { MemoryPresenceStore, type PresenceStore } from '../presence/store.js';
+import { type ControlBus, MemoryBus } from './bus.js';
+import { RedisBus } from './redis-bus.js';
+import { RedisUserStore } from './redis-user-store.js';
+import { MemoryUserStore, type UserStore } from './user-store.js';
+
+/** What hubs share besides channels: the control bus, users, presence (in the broker's backend). */
+export interface ClusterState {
+  readonly bus: ControlBus;
+  readonly users: UserStore;
+  readonly presence: PresenceStore;
+  /** Whether the shared state is reachable now. */
+  isReady(): boolean;
+  /** Connects (Redis); the bus starts with the node's control. */
+  connect(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The cluster state for the configured broker: in this process for the embedded broker, in the
+ * same Redis for the Redis broker, on two connections of its own (commands, and a subscriber for
+ * the control bus) so that control traffic never queues behind fan-out.
+ */
+export function createClusterState(settings: Config['broker'], log: Logger): ClusterState {
+  if (settings.type === 'memory') {
+    const users = new MemoryUserStore();
+    const presence = new MemoryPresenceStore();
+    return {
+      bus: new MemoryBus(),
+      users,
+      presence,
+      isReady: () => true,
+      connect: async () => undefined,
+      close: async () => {
+        await Promise.all([users.close(), presence.close()]);
+      },
+    };
+  }
+  const { Redis } = optional<typeof IORedis>('ioredis');
+  const commands = new Redis(settings.url, { ...FAIL_FAST, connectionName: 'switchboard-cluster' });
+  const subscriber = new Redis(settings.url, { ...FAIL_FAST, connectionName: 'switchboard-control' });
+  for (const [role, connection] of [
+    ['cluster', commands],
+    ['control', subscriber],
+  ] as const) {
+    connection.on('error', (error: Error) => log.warn({ role, err: error.message }, 'redis connection error'));
+  }
+  return {
+    bus: new RedisBus(commands, subscriber, settings.prefix, log),
+    users: new RedisUserStore(commands, settings.prefix),
+    presence: new RedisPresenceStore(commands, settings.prefix),
+    isReady: () => commands.status === 'ready',
+    connect: async () => {
+      await Promise.all([commands.connect(), subscriber.connect()]);
+    },
+    close: async () => {
+      await commands.quit().catch(() => undefined);
+      commands.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
