@@ -6,26 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../services/ports.js';
 import { type HubProcess, spawnHub } from '../support/hub-process.js';
 import { waitFor } from '../support/wait.js';
-
-const CLI = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
-
-/** Runs the CLI to completion. */
-async function run(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
+import { CLI, run } from './support.js';
 
 /** Starts a long-running CLI command whose stdout lines a test can read as they come. */
 function start(
