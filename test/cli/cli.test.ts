@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../services/ports.js';
 import { type HubProcess, spawnHub } from '../support/hub-process.js';
 import { waitFor } from '../support/wait.js';
