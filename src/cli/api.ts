@@ -62,6 +62,8 @@ export async function callApi(flags: ApiFlags, method: string, body: unknown): P
 export function report(command: string, answer: ApiAnswer, print = (body: unknown) => JSON.stringify(body)): number {
   if (answer.status >= 200 && answer.status < 300) {
     process.stdout.write(`${print(answer.body)}\n`);
+    const partial = incomplete(answer.body);
+    if (partial) process.stderr.write(`switchboard ${command}: warning: ${partial}\n`);
     return 0;
   }
   const reason =
@@ -70,6 +72,20 @@ export function report(command: string, answer: ApiAnswer, print = (body: unknow
       : String(answer.body);
   process.stderr.write(`switchboard ${command}: HTTP ${answer.status}: ${reason}\n`);
   return 1;
+}
+
+/**
+ * Why a command over every hub answered only in part (its `hubs` or `answered` says who did not
+ * answer), so a shell user never takes a partial count for the whole.
+ */
+export function incomplete(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const hubs = 'hubs' in body && !Array.isArray(body.hubs) ? body.hubs : 'answered' in body ? body.answered : undefined;
+  if (typeof hubs !== 'object' || hubs === null || !('complete' in hubs) || hubs.complete !== false) return undefined;
+  const names = (value: unknown) => (Array.isArray(value) ? value.filter((v) => typeof v === 'string') : []);
+  const missing = names('missing' in hubs ? hubs.missing : undefined);
+  const failed = names('failed' in hubs ? hubs.failed : undefined);
+  return `partial answer: ${missing.length} hub(s) did not answer in time${missing.length ? ` (${missing.join(', ')})` : ''}, ${failed.length} failed${failed.length ? ` (${failed.join(', ')})` : ''}`;
 }
 
 export async function api(argv: string[]): Promise<number> {
