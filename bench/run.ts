@@ -5,8 +5,9 @@
  * Measures Switchboard against a bare uWebSockets.js server in the same run: server CPU per
  * delivery, deliveries per second, latency and bytes per push for each publish pattern (deep and
  * single WebSocket publishes, HTTP, Redis, Kafka), wire format and TLS; idle connections,
- * connection churn, and (full mode) 50,000 connections over three hub processes. Groups for
- * --only: fanout, patterns, redis, kafka, json, tls, idle, churn, cluster (presence, api: not yet).
+ * connection churn, RPC round trips through Kafka, and (full mode) 50,000 connections over three
+ * hub processes. Groups for --only: fanout, patterns, redis, kafka, json, tls, idle, churn, rpc,
+ * cluster (presence, api: not yet).
  * --until-quiet N repeats each measurement up to N times until the rest of the machine used under
  * 0.1 core during its window (default 3, quick 1), and marks those that never got there.
  * Writes bench/results/<id>.json; a full run (or any run with --record) appends a section to
@@ -33,6 +34,7 @@ import { CLIENT_CPU, type Options } from './lib/scenarios/common.js';
 import { type FanoutResult, fanout } from './lib/scenarios/fanout.js';
 import { type IdleResult, idle } from './lib/scenarios/idle.js';
 import { QUIET_CORES } from './lib/scenarios/measure.js';
+import { type RpcResult, rpc } from './lib/scenarios/rpc.js';
 import { HOOKS, scenarios } from './lib/scenarios/table.js';
 
 const { values } = parseArgs({
@@ -69,7 +71,7 @@ if (values.render) {
 
 const quick = values.quick ?? false;
 const only = new Set(
-  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,churn,cluster,presence,api')
+  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,churn,rpc,cluster,presence,api')
     .split(',')
     .map((s) => s.trim()),
 );
@@ -167,6 +169,7 @@ async function main(): Promise<void> {
   let idleResults: IdleResult[] = [];
   let churnResults: ChurnResult[] = [];
   let clusterResult: ClusterResult | undefined;
+  let rpcResult: RpcResult | undefined;
   try {
     if (only.has('idle')) {
       progress.log('Idle connections');
@@ -176,6 +179,16 @@ async function main(): Promise<void> {
     if (only.has('churn')) {
       progress.log('Churn');
       churnResults = await churn(options);
+    }
+    if (only.has('rpc')) {
+      progress.log('RPC through Kafka (one hub, one service process)');
+      progress.set('starting Kafka (KRaft, one node)');
+      const kafka = await startBenchKafka(CLIENT_CPU);
+      try {
+        rpcResult = await rpc(options, kafka);
+      } finally {
+        await kafka.stop();
+      }
     }
     if (!quick && only.has('cluster')) {
       progress.log('50,000 connections over 3 hub processes (Redis broker)');
@@ -199,6 +212,7 @@ async function main(): Promise<void> {
     idle: idleResults,
     churn: churnResults,
     cluster: clusterResult,
+    rpc: rpcResult,
   };
   const results: RunResults = { ...partial, targets: evaluateTargets(partial) };
   mkdirSync(RESULTS, { recursive: true });

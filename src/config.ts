@@ -13,6 +13,8 @@ import {
 import { schemaProblem } from './limits/payload.js';
 import { optional } from './optional.js';
 import { NamespacePresence, PresenceSettings } from './presence/config.js';
+import { ProxyHooks } from './proxy/config.js';
+import { RpcSettings } from './rpc/config.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -260,8 +262,11 @@ export const Config = z
     auth: AuthSettings.optional(),
     /** Browser origins allowed to open WebSockets (exact match); empty allows any origin. */
     origins: z.array(Origin).default([]),
-    /** Proxies whose forwarded client address is believed (per-IP limits, logs). */
-    proxy: ProxySettings.prefault({}),
+    /**
+     * Proxies whose forwarded client address is believed (per-IP limits, logs), and proxy hooks:
+     * HTTP backends that decide connects, refreshes, subscribes and publishes (docs/proxy.md).
+     */
+    proxy: ProxySettings.extend(ProxyHooks).prefault({}),
     /** Serve TLS (wss://, https://) with this certificate and key. */
     tls: TlsSettings.optional(),
     /** The HTTP API for services. */
@@ -271,6 +276,8 @@ export const Config = z
      * second. On for a laptop's `npm start`; off in production, where nobody should see them.
      */
     demo: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    /** Client `rpc` calls: routes by method prefix to Kafka topics or HTTP endpoints (docs/rpc.md). */
+    rpc: RpcSettings.prefault({}),
     /** The admin view at `/admin` (needs `http.apiKey` when set, else serves loopback only). */
     admin: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   })
@@ -310,6 +317,14 @@ export const Config = z
         });
       }
     }
+    config.rpc.routes.forEach((route, index) => {
+      if (route.type === 'kafka' && !config.kafka)
+        context.addIssue({
+          code: 'custom',
+          path: ['rpc', 'routes', index],
+          message: 'needs the top-level kafka settings',
+        });
+    });
     if (config.defaultNamespace.kafkaIngress) {
       context.addIssue({
         code: 'custom',

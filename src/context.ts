@@ -9,6 +9,8 @@ import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Namespaces } from './namespaces.js';
 import type { PresenceTracker } from './presence/tracker.js';
+import type { ProxyDecider } from './proxy/decider.js';
+import type { Rpc } from './rpc/rpc.js';
 import type { Streams } from './streams/streams.js';
 
 /** What sessions and their command handlers need from the node that owns them. */
@@ -33,4 +35,8 @@ export interface NodeContext {
   readonly presence: PresenceTracker;
   /** This hub's part of `limits.maxConnectionsPerUser`. */
   readonly userConnections: UserConnections;
+  /** Proxy hooks: the team's HTTP backends deciding connects, refreshes, subscribes, publishes (src/proxy). */
+  readonly proxy: ProxyDecider;
+  /** Client calls to services (src/rpc). */
+  readonly rpc: Rpc;
 }

@@ -4,8 +4,10 @@ import { ErrorCode, isTemporaryError } from '@switchboard/protocol';
 export class HubError extends Error {
   readonly temporary: boolean;
   constructor(
-    readonly code: ErrorCode,
+    readonly code: ErrorCode | number,
     message: string,
+    /** With 118 (SERVICE_ERROR): the service's own code, sent as the reply's `svc`. */
+    readonly serviceCode?: string,
   ) {
     super(message);
     this.name = 'HubError';

@@ -5,6 +5,7 @@ import type { ApiContext } from './api/methods.js';
 import { registerApi } from './api/router.js';
 import { Auth } from './auth/auth.js';
 import { Bridges } from './bridges/index.js';
+import { createKafka } from './bridges/kafka-client.js';
 import type { Broker } from './brokers/broker.js';
 import { createBroker } from './brokers/index.js';
 import type { HubInfo } from './cluster/commands.js';
@@ -22,6 +23,8 @@ import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { Namespaces } from './namespaces.js';
 import { PresenceTracker } from './presence/tracker.js';
+import { ProxyDecider } from './proxy/decider.js';
+import { Rpc } from './rpc/rpc.js';
 import type { Session } from './session/session.js';
 import { SlowConsumerSweep } from './slow-consumers.js';
 import { Streams } from './streams/streams.js';
@@ -57,6 +60,8 @@ export class SwitchboardNode implements NodeContext {
   readonly bridges: Bridges;
   readonly auth: Auth;
   readonly limits: Limits;
+  readonly rpc: Rpc;
+  readonly proxy: ProxyDecider;
   readonly sessions = new Set<Session>();
   readonly slowConsumers: SlowConsumerSweep;
   readonly metrics: Metrics;
@@ -151,6 +156,16 @@ export class SwitchboardNode implements NodeContext {
         this.metrics.controlAnswered(answers.length, failed.length, missing.length),
       localMembers: (channel) => this.streams.members(channel),
     };
+    this.proxy = new ProxyDecider(config.proxy);
+    const rpcKafka = config.kafka && config.rpc.routes.some((route) => route.type === 'kafka');
+    this.rpc = new Rpc(
+      config.rpc,
+      this.proxy.rpcRoutes(),
+      rpcKafka && config.kafka ? createKafka(config.kafka, log.child({ component: 'kafka-rpc' })) : undefined,
+      this.id,
+      this.metrics.registry,
+      log.child({ component: 'rpc' }),
+    );
     this.server = new Server(transport.uws, this, {
       notReadyReasons: () => this.notReadyReasons(),
       onSession: (session) => {
@@ -210,6 +225,7 @@ export class SwitchboardNode implements NodeContext {
     this.userConnections.start();
     this.streams.start();
     await this.bridges.start();
+    await this.rpc.start();
     this.boundPort = await this.server.listen(this.config.host, this.config.port);
     this.boundInternalPort = await this.server.listenInternal(
       this.config.http.internalHost,
@@ -248,6 +264,7 @@ export class SwitchboardNode implements NodeContext {
     await this.presence.stop();
     this.userConnections.stop();
     await this.streams.settled();
+    await this.rpc.stop();
     await this.bridges.stop();
     await this.control.close();
     await this.cluster.close();
@@ -317,6 +334,7 @@ export class SwitchboardNode implements NodeContext {
     if (!this.broker.isReady()) reasons.push('broker not ready');
     if (!this.cluster.isReady()) reasons.push('cluster state not reachable');
     reasons.push(...this.bridges.notReady());
+    if (!this.rpc.isReady()) reasons.push('rpc replies not ready');
     return reasons;
   }
 }

@@ -36,7 +36,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 /** Spawns `command` pinned to `cpu` (when taskset exists), with its output in a log file. */
-function spawnPinned(
+export function spawnPinned(
   name: string,
   cpu: number | undefined,
   command: string,
@@ -113,6 +113,8 @@ export interface HubOptions {
   readonly tls?: Certificate;
   /** Ingest Kafka `topic` into the channels of `namespace`. */
   readonly kafka?: { readonly brokers: string[]; readonly topic: string; readonly namespace: string };
+  /** Route every `rpc` method to Kafka request `topic` (docs/rpc.md). */
+  readonly rpc?: { readonly brokers: string[]; readonly topic: string };
 }
 
 export interface Certificate {
@@ -153,6 +155,15 @@ export function benchHubConfig(port: number, options: HubOptions): object {
           namespaces: { [options.kafka.namespace]: { kafkaIngress: { topic: options.kafka.topic } } },
         }
       : {}),
+    ...(options.rpc
+      ? {
+          kafka: { brokers: options.rpc.brokers },
+          rpc: {
+            replyPartitions: 4,
+            routes: [{ type: 'kafka', prefix: '', topic: options.rpc.topic, timeoutMs: 10_000 }],
+          },
+        }
+      : {}),
   };
 }
 
@@ -170,7 +181,12 @@ export async function startHub(options: HubOptions): Promise<Service> {
     file,
   ]);
   // Joining a Kafka consumer group takes a few seconds more than starting.
-  await waitUntil(options.name, options.kafka ? 60_000 : 30_000, () => answers(port, '/readyz', options.tls), child);
+  await waitUntil(
+    options.name,
+    options.kafka || options.rpc ? 60_000 : 30_000,
+    () => answers(port, '/readyz', options.tls),
+    child,
+  );
   return service(options.name, port, child);
 }
 

@@ -27,11 +27,11 @@ export const BUDGET_GZIP_BYTES = {
   'worker.js': 11_500,
 } as const;
 /**
- * Both files: a page with everything (its own WebSocket), and the SharedWorker. 21 kB since the
- * make-before-break move off a draining hub (handover.ts and the split around it, 1.6 kB gzipped) came on top of
- * presence and server-side subscriptions.
+ * Both files: a page with everything (its own WebSocket), and the SharedWorker. 22 kB since the
+ * make-before-break move off a draining hub (handover.ts and the split around it, about 1.6 kB
+ * gzipped) came on top of presence, server-side subscriptions and keyed publishes.
  */
-export const BUDGET_TOTAL_GZIP_BYTES = 21_000;
+export const BUDGET_TOTAL_GZIP_BYTES = 22_000;
 export type BundleName = keyof typeof BUDGET_GZIP_BYTES;
 
 const SDK_DIR = fileURLToPath(new URL('..', import.meta.url));

@@ -14,9 +14,18 @@ import { Emitter } from './emitter.js';
 import { ClientErrorCode, messageOf, SwitchboardError } from './errors.js';
 import { Handover, type HandoverHost } from './handover.js';
 import type { Dial, Link, LinkFrame } from './link.js';
+import { PublishKeys, retryUnknown } from './publishing.js';
 import { type RequestBody, Requests, type Results } from './requests.js';
 import { asker, type PresenceAsk, Subscription } from './subscription.js';
-import type { ClientEvents, ClientOptions, ClientState, SubscribeOptions, UnsubscribedEvent } from './types.js';
+import type {
+  ClientEvents,
+  ClientOptions,
+  ClientState,
+  PublishOptions,
+  RpcOptions,
+  SubscribeOptions,
+  UnsubscribedEvent,
+} from './types.js';
 import { Wire } from './wire.js';
 
 /** Sent when the client drops a link because a reply did not come (IANA-registered "Timeout"). */
@@ -36,6 +45,7 @@ export class Client extends Emitter<ClientEvents> {
   private readonly options: ClientOptions;
   private readonly requests: Requests;
   private readonly backoff: Backoff;
+  private readonly backoffOptions: { readonly initialMs: number; readonly maxMs: number };
   private readonly channels = new Map<string, Channel>();
   /** The channels' `sub` and `unsub`, on the link each channel is on. */
   private readonly wire: Wire;
@@ -47,6 +57,7 @@ export class Client extends Emitter<ClientEvents> {
   /** Bumped whenever a connection attempt is abandoned, so that its late steps do nothing. */
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly keys = new PublishKeys();
   /** How handles ask about their channel's presence. */
   private readonly presenceAsk: PresenceAsk = asker((body) => this.request(body));
 
@@ -59,6 +70,7 @@ export class Client extends Emitter<ClientEvents> {
     this.options = options;
     this.requests = new Requests(options.requestTimeoutMs ?? 10_000);
     const backoff = { initialMs: options.backoff?.initialMs ?? 200, maxMs: options.backoff?.maxMs ?? 10_000 };
+    this.backoffOptions = backoff;
     this.backoff = new Backoff(backoff.initialMs, backoff.maxMs);
     this.wire = new Wire(
       this.channels,
@@ -127,11 +139,24 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   /**
-   * Publishes `data` (a JSON-compatible value) on `channel`; settles with the hub's reply. Without
-   * a connection it waits for one, within the request timeout.
+   * Publishes `data` (a JSON value) on `channel`; settles with the hub's reply. With an idempotency
+   * key: when the outcome is unknown (115, or no reply in time) it is sent again with that key.
    */
-  publish(channel: string, data: unknown): Promise<PublishResult> {
-    return this.request({ t: 'pub', ch: channel, d: data });
+  publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    const key = options.key ?? this.keys.next();
+    return retryUnknown(
+      () => this.request({ t: 'pub', ch: channel, d: data, key }),
+      options.retryMs ?? 3 * (this.options.requestTimeoutMs ?? 10_000),
+      (tries) => Math.min(this.backoffOptions.maxMs, this.backoffOptions.initialMs * 2 ** tries),
+    );
+  }
+
+  /**
+   * Calls a service's `method` (docs/rpc.md); settles with its reply's data. Errors: 116 no route,
+   * 117 / `timeout`, 118 the service's (`serviceCode`), `disconnected`. Never retried.
+   */
+  async rpc(method: string, data: unknown, options: RpcOptions = {}): Promise<unknown> {
+    return (await this.request({ t: 'rpc', method, d: data }, options.timeoutMs)).d;
   }
 
   /** Channels the hub subscribed this connection to on its own (server-side subscriptions). */
@@ -139,10 +164,10 @@ export class Client extends Emitter<ClientEvents> {
     return [...this.channels.values()].filter((entry) => entry.server).map((entry) => entry.name);
   }
 
-  /** Sends a request now (on the link in use), or once connected, within the request timeout. */
-  private request<B extends RequestBody>(body: B): Promise<Results[B['t']]> {
+  /** Sends a request now (on the link in use), or once connected, within the request timeout (or `timeoutMs`). */
+  private request<B extends RequestBody>(body: B, timeoutMs?: number): Promise<Results[B['t']]> {
     if (this.current === 'closed') return Promise.reject(closedError('the client is closed'));
-    const { request, result } = this.requests.ask(body);
+    const { request, result } = this.requests.ask(body, timeoutMs);
     if (this.active?.result) this.active.send(request);
     else this.connect();
     return result;

@@ -31,6 +31,8 @@ export class SwitchboardError extends Error {
     readonly code: number | ClientErrorCode,
     message: string,
     readonly temporary: boolean,
+    /** With 118 (a service answered an `rpc` with an error): the service's own code. */
+    readonly serviceCode?: string,
   ) {
     super(message);
     this.name = 'SwitchboardError';

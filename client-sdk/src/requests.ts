@@ -5,6 +5,7 @@ import type {
   PresenceStatsResult,
   PublishResult,
   RefreshResult,
+  RpcResult,
   SubscribeResult,
 } from '@switchboard/protocol';
 import { ClientErrorCode, SwitchboardError } from './errors.js';
@@ -24,6 +25,7 @@ export interface Results {
   ping: object;
   presence: PresenceResult;
   presence_stats: PresenceStatsResult;
+  rpc: RpcResult;
 }
 
 /**
@@ -61,7 +63,7 @@ export class Requests {
   constructor(private readonly timeoutMs: number) {}
 
   /** Starts the request's timeout; the caller sends it (see `issue`) now or once connected. */
-  create<B extends RequestBody>(body: B, settle: Settle<Results[B['t']]>): Outgoing {
+  create<B extends RequestBody>(body: B, settle: Settle<Results[B['t']]>, timeoutMs = this.timeoutMs): Outgoing {
     const request: Outgoing = {
       body,
       id: 0,
@@ -70,21 +72,21 @@ export class Requests {
       timer: setTimeout(() => {
         this.forget(request);
         settle.fail(
-          new SwitchboardError(ClientErrorCode.TIMEOUT, `no reply to ${body.t} within ${this.timeoutMs} ms`, true),
+          new SwitchboardError(ClientErrorCode.TIMEOUT, `no reply to ${body.t} within ${timeoutMs} ms`, true),
         );
-      }, this.timeoutMs),
+      }, timeoutMs),
     };
     this.unsent.add(request);
     return request;
   }
 
   /** `create` for callers that want a promise. */
-  ask<B extends RequestBody>(body: B): { request: Outgoing; result: Promise<Results[B['t']]> } {
+  ask<B extends RequestBody>(body: B, timeoutMs?: number): { request: Outgoing; result: Promise<Results[B['t']]> } {
     let settle!: Settle<Results[B['t']]>;
     const result = new Promise<Results[B['t']]>((ok, fail) => {
       settle = { ok, fail };
     });
-    return { request: this.create(body, settle), result };
+    return { request: this.create(body, settle, timeoutMs), result };
   }
 
   /** Gives the request its id as it goes out on link `via`, and returns its frame. */
@@ -107,7 +109,7 @@ export class Requests {
     if (!pending) return;
     this.forget(pending);
     if (reply.t === 'ok') pending.settle.ok(reply.r ?? {});
-    else pending.settle.fail(new SwitchboardError(reply.code, reply.msg, reply.tmp === true));
+    else pending.settle.fail(new SwitchboardError(reply.code, reply.msg, reply.tmp === true, reply.svc));
   }
 
   /** Fails one request that could not be sent. */

@@ -54,10 +54,17 @@ export class TabSession {
         this.release(frame.ch);
         this.send({ t: 'ok', id: frame.id });
         break;
+      // The tab's Client retries a publish with its key, and owns the call's deadline.
       case 'pub':
-        this.client.publish(frame.ch, frame.d).then(
-          (result) => this.reply({ t: 'ok', id: frame.id, r: result }),
-          (error: SwitchboardError) => this.reply(errorReply(frame.id, error)),
+        this.answer(
+          frame.id,
+          this.client.publish(frame.ch, frame.d, { ...(frame.key ? { key: frame.key } : {}), retryMs: 0 }),
+        );
+        break;
+      case 'rpc':
+        this.answer(
+          frame.id,
+          this.client.rpc(frame.method, frame.d, { timeoutMs: 300_000 }).then((d) => ({ d })),
         );
         break;
       case 'presence':
@@ -193,6 +200,13 @@ export class TabSession {
     this.handles.delete(channel);
   }
 
+  private answer(id: number, result: Promise<object>): void {
+    result.then(
+      (r) => this.reply({ t: 'ok', id, r }),
+      (error: SwitchboardError) => this.reply(errorReply(id, error)),
+    );
+  }
+
   private reply(frame: LinkFrame): void {
     if (!this.closed) this.send(frame);
   }
@@ -203,5 +217,12 @@ function toEntry({ client, user, info }: PresenceMember): PresenceEntry {
 }
 
 function errorReply(id: number, error: SwitchboardError): LinkFrame {
-  return { t: 'err', id, code: error.code, msg: error.message, ...(error.temporary ? { tmp: true } : {}) };
+  return {
+    t: 'err',
+    id,
+    code: error.code,
+    msg: error.message,
+    ...(error.temporary ? { tmp: true } : {}),
+    ...(error.serviceCode === undefined ? {} : { svc: error.serviceCode }),
+  };
 }

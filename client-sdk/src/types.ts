@@ -116,6 +116,18 @@ export interface SubscribeOptions {
   readonly token?: string;
 }
 
+export interface PublishOptions {
+  /** The idempotency key; default a new one per publish. Give your own to dedupe across client restarts. */
+  readonly key?: string;
+  /** How long a publish whose outcome is unknown is retried with its key. Default 3 × `requestTimeoutMs`; 0: never. */
+  readonly retryMs?: number;
+}
+
+export interface RpcOptions {
+  /** How long to wait for the reply. Default `requestTimeoutMs`; the hub's route may have a shorter deadline (117). */
+  readonly timeoutMs?: number;
+}
+
 export type SubscriptionState = 'subscribing' | 'subscribed' | 'unsubscribed';
 
 export interface Publication {

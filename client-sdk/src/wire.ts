@@ -47,6 +47,7 @@ export class Wire {
         ch: entry.name,
         ...(since ? { since } : {}),
         ...(entry.token ? { token: entry.token } : {}),
+        ...(entry.info === undefined ? {} : { info: entry.info }),
       },
       {
         ok: (result) => current() && entry.replied(request.id, result),

@@ -18,6 +18,19 @@ export const ErrorCode = {
   UNRECOVERABLE_POSITION: 112,
   ALREADY_CONNECTED: 113,
   INVALID_PAYLOAD: 114,
+  /**
+   * The target did not answer within its time (a produce that timed out): the publication may or
+   * may not have been accepted. Retry with the same `key`; the hub and services drop duplicates.
+   */
+  OUTCOME_UNKNOWN: 115,
+  /** No service answers this `rpc` method (no route in the hub's configuration). */
+  NO_ROUTE: 116,
+  /** The service did not answer the `rpc` within its deadline; it may still have acted on it. */
+  RPC_TIMEOUT: 117,
+  /** The service answered the `rpc` with an error; `svc` carries its own code. */
+  SERVICE_ERROR: 118,
+  /** A proxy backend or RPC endpoint failed: unreachable, timed out, an error status, or an invalid answer. */
+  BACKEND_UNAVAILABLE: 119,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -25,7 +38,16 @@ const TEMPORARY_ERRORS: ReadonlySet<number> = new Set([
   ErrorCode.INTERNAL,
   ErrorCode.NOT_AVAILABLE,
   ErrorCode.TOO_MANY_REQUESTS,
+  ErrorCode.OUTCOME_UNKNOWN,
+  ErrorCode.RPC_TIMEOUT,
+  ErrorCode.BACKEND_UNAVAILABLE,
 ]);
+
+/**
+ * Codes a proxy backend (docs/proxy.md) may deny with: applications' own, never the hub's. A
+ * client sees them as they were given, not temporary.
+ */
+export const APPLICATION_CODES = { min: 1000, max: 1999 } as const;
 
 export function isTemporaryError(code: number): boolean {
   return TEMPORARY_ERRORS.has(code);

@@ -31,6 +31,8 @@ export function dataProblem(value: unknown, maxNodes: number = MAX_DATA_NODES): 
       if (!current.isWellFormed()) return 'strings must be well-formed Unicode';
       continue;
     }
+    // Undefined at the top is a missing field ("a undefined is not JSON data" told callers nothing).
+    if (current === undefined) return next.depth === 0 ? 'required' : 'undefined is not JSON data';
     if (typeof current !== 'object') return `a ${typeof current} is not JSON data`;
     if (next.depth >= MAX_DATA_DEPTH) return `nested deeper than ${MAX_DATA_DEPTH} levels`;
     if (Array.isArray(current)) {

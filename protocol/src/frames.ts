@@ -58,7 +58,22 @@ export const SubscribeRequest = z.object({
   info: Data.optional(),
 });
 export const UnsubscribeRequest = z.object({ t: z.literal('unsub'), id: RequestId, ch: Channel });
-export const PublishRequest = z.object({ t: z.literal('pub'), id: RequestId, ch: Channel, d: Data });
+/**
+ * An idempotency key: the same for every retry of one publish, so that a hub (and a service, from
+ * the record's header) can tell a retry from a new publication. 1..64 printable ASCII characters.
+ */
+export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'key: 1..64 printable ASCII characters');
+export const PublishRequest = z.object({
+  t: z.literal('pub'),
+  id: RequestId,
+  ch: Channel,
+  d: Data,
+  key: IdempotencyKey.optional(),
+});
+/** A method name: what the hub routes a call by (its longest configured prefix). */
+export const Method = z.string().regex(/^[A-Za-z0-9_.:/@=,-]{1,128}$/, 'method: 1..128 channel characters');
+/** A call to a service; the hub answers with the service's reply (`RpcResult`) or an error. */
+export const RpcRequest = z.object({ t: z.literal('rpc'), id: RequestId, method: Method, d: Data });
 export const RefreshRequest = z.object({ t: z.literal('refresh'), id: RequestId, token: Token });
 export const PingRequest = z.object({ t: z.literal('ping'), id: RequestId });
 /** Who is subscribed to `ch` (a channel with presence that the connection holds). */
@@ -75,6 +90,7 @@ export const ClientFrame = z.discriminatedUnion('t', [
   PingRequest,
   PresenceRequest,
   PresenceStatsRequest,
+  RpcRequest,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ConnectRequest = z.infer<typeof ConnectRequest>;
@@ -85,6 +101,7 @@ export type RefreshRequest = z.infer<typeof RefreshRequest>;
 export type PingRequest = z.infer<typeof PingRequest>;
 export type PresenceRequest = z.infer<typeof PresenceRequest>;
 export type PresenceStatsRequest = z.infer<typeof PresenceStatsRequest>;
+export type RpcRequest = z.infer<typeof RpcRequest>;
 export type CommandType = ClientFrame['t'];
 
 /** Results carried in `ok` replies, one schema per command. */
@@ -111,6 +128,9 @@ export const SubscribeResult = z.object({
   why: z.string().optional(),
 });
 export const PublishResult = z.object({ ep: z.string().optional(), off: z.number().int().optional() });
+/** The service's reply to an `rpc`: its data (absent for a reply without data). */
+export const RpcResult = z.object({ d: z.unknown().optional() });
+export type RpcResult = z.infer<typeof RpcResult>;
 /** The refreshed credentials' expiry (Unix ms), when they expire. */
 export const RefreshResult = z.object({ exp: z.number().int().optional() });
 export const EmptyResult = z.object({});
@@ -134,6 +154,8 @@ export const ErrorReply = z.object({
   code: z.number().int(),
   msg: z.string(),
   tmp: z.boolean().optional(),
+  /** With 118 (SERVICE_ERROR): the service's own error code, as it gave it. */
+  svc: z.string().max(128).optional(),
 });
 /**
  * A publication pushed to subscribers of `ch`, as decoded. On the wire it is an array (protocol

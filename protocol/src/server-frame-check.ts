@@ -36,7 +36,7 @@ const PRESENCE_ENTRY: Shape = { c: isString, 'u?': isString, 'i?': isAnything };
 
 const FRAMES: Readonly<Record<ServerFrame['t'], Shape>> = {
   ok: { id: isRequestId, 'r?': isAnything },
-  err: { id: isErrorId, code: isInt, msg: isString, 'tmp?': isBoolean },
+  err: { id: isErrorId, code: isInt, msg: isString, 'tmp?': isBoolean, 'svc?': isString },
   msg: { ch: isString, 'off?': isNat, d: isAnything },
   unsubd: { ch: isString, code: isInt, msg: isString },
   drain: { after: isNat },
@@ -62,6 +62,7 @@ const RESULTS: Readonly<Record<CommandType, Shape>> = {
   ping: {},
   presence: { who: isPresenceList, 'more?': isBoolean },
   presence_stats: { clients: isNat, users: isNat },
+  rpc: { 'd?': isAnything },
 };
 
 function shapeProblem(value: unknown, shape: Shape): string | undefined {

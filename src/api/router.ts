@@ -37,6 +37,22 @@ const statusCode = (status: string) => Number(status.slice(0, 3));
 export function registerApi(app: TemplatedApp, api: ApiContext, routes: ApiRoutes): void {
   const prefix = routes.prefix ?? '/api';
   if (prefix === '/api') registerDocument(app, routes);
+  // Another HTTP method on a method's path is a caller's mistake worth naming, not a missing route.
+  app.any(
+    `${prefix}/:method`,
+    routes.route((res, req) => {
+      const name = req.getParameter(0) ?? '';
+      if (!isMethod(name)) return respondError(res, '404 Not Found', 'no such route');
+      routes.called(name, 405);
+      res.cork(() => {
+        res
+          .writeStatus('405 Method Not Allowed')
+          .writeHeader('allow', 'POST')
+          .writeHeader('content-type', 'application/json')
+          .end(JSON.stringify({ error: `${prefix}/${name} takes POST with a JSON body` }));
+      });
+    }),
+  );
   app.post(
     `${prefix}/:method`,
     routes.route((res, req) => {

@@ -21,6 +21,8 @@ export interface Principal {
   readonly issuedAt?: number | undefined;
   /** The token's `info` claim: what presence shows of the connection. */
   readonly info?: unknown;
+  /** What a proxy connect backend attached to the connection (`meta`), sent with its later hook calls. */
+  readonly attached?: unknown;
 }
 
 export const ANONYMOUS: Principal = {

@@ -60,6 +60,7 @@ export class KafkaProducer {
     };
     if (message.user !== undefined) headers.user = message.user;
     if (message.trace !== undefined) headers.traceparent = message.trace;
+    if (message.key !== undefined) headers['idempotency-key'] = message.key;
     await within(
       this.producer.send({
         topic,

@@ -81,5 +81,6 @@ function fieldsOf(message: EgressMessage): string[] {
   ];
   if (message.user !== undefined) fields.push('user', message.user);
   if (message.trace !== undefined) fields.push('traceparent', message.trace);
+  if (message.key !== undefined) fields.push('key', message.key);
   return fields;
 }

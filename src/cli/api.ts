@@ -44,8 +44,9 @@ export async function callApi(flags: ApiFlags, method: string, body: unknown): P
       signal: AbortSignal.timeout(10_000),
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    throw new Error(`cannot reach ${url.origin}: ${cause ?? (error as Error).message}`);
+    // fetch says only "fetch failed"; its cause says why (ECONNREFUSED, or "bad port" for a port fetch refuses).
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`cannot reach ${url.origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
   }
   const text = await response.text();
   let parsed: unknown = text;

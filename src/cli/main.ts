@@ -6,6 +6,7 @@ Commands:
   serve       run a hub (embedded in-memory broker unless configured otherwise)
   sub         subscribe to channels and print publications as JSON lines
   pub         publish a JSON value to a channel
+  rpc         call a service's method through the hub and print its reply
   token       mint an HS256 token for development (see docs/security.md)
   api         call the server API: switchboard api METHOD [JSON]
   presence    list who is subscribed to a channel, over every hub
@@ -27,6 +28,10 @@ const commands: Record<string, () => Promise<Command>> = {
   pub: async () => {
     withoutNativeAddons();
     return (await import('./pub.js')).pub;
+  },
+  rpc: async () => {
+    withoutNativeAddons();
+    return (await import('./rpc.js')).rpc;
   },
   token: async () => (await import('./token.js')).token,
   api: async () => (await import('./api.js')).api,

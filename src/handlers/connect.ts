@@ -46,20 +46,30 @@ async function admit(session: Session, principal: Principal): Promise<readonly s
 }
 
 /**
- * Authenticates the connection's token (src/auth), then admits it in the cluster: a revoked
- * token is refused (101, close 4501), a user over `limits.maxConnectionsPerUser` too (106, close
- * 4005). The reply lists the user's server-side subscriptions, each then joined and told with a
- * `subd` push, resuming where the client said it stood (`subs`).
+ * Authenticates the connection: its token (src/auth), or, with a proxy connect hook, the team's
+ * backend (src/proxy), which may also name channels to subscribe server-side. Then admits it in
+ * the cluster: a revoked token is refused (101, close 4501), a user over
+ * `limits.maxConnectionsPerUser` too (106, close 4005). A backend's denial gets 103 and its close
+ * code. The reply lists the server-side subscriptions (the user's and the backend's), each then
+ * joined and told with a `subd` push, resuming where the client said it stood (`subs`).
  */
-export const connect: Handler<ConnectRequest> = async (session, { id, token, subs }) => {
+export const connect: Handler<ConnectRequest> = async (session, { id, token, name, version, subs }) => {
   if (session.isConnected || authenticating.has(session))
     throw new HubError(ErrorCode.ALREADY_CONNECTED, 'already connected');
   authenticating.add(session);
+  const { node } = session;
   let principal: Principal;
   let serverSubscriptions: readonly string[];
   try {
-    principal = await session.node.auth.authenticate(token);
-    serverSubscriptions = await admit(session, principal);
+    let named: readonly string[] = [];
+    if (node.proxy.decidesConnect) {
+      const forwarded = session.socket.forwarded;
+      session.socket.forwarded = undefined;
+      const admitted = await node.proxy.connect({ connection: session.id, token, name, version, forwarded });
+      principal = admitted.principal;
+      named = admitted.channels;
+    } else principal = await node.auth.authenticate(token);
+    serverSubscriptions = [...new Set([...(await admit(session, principal)), ...named])];
   } catch (error) {
     if (error instanceof AuthError && error.closeCode !== undefined) {
       const { closeCode, closeReason } = error;
@@ -78,10 +88,10 @@ export const connect: Handler<ConnectRequest> = async (session, { id, token, sub
   session.markConnected();
   const result: ConnectResult = {
     client: session.id,
-    node: session.node.config.name,
+    node: node.config.name,
     v: PROTOCOL_VERSION,
-    ping: session.node.config.clientPingSeconds,
-    maxFrame: session.node.config.limits.maxFrameBytes,
+    ping: node.config.clientPingSeconds,
+    maxFrame: node.config.limits.maxFrameBytes,
   };
   if (principal.expiresAt !== undefined) result.exp = principal.expiresAt;
   if (serverSubscriptions.length > 0) result.subs = [...serverSubscriptions];

@@ -5,6 +5,7 @@ import { ping } from './ping.js';
 import { presence, presenceStats } from './presence.js';
 import { publish } from './publish.js';
 import { refresh } from './refresh.js';
+import { rpc } from './rpc.js';
 import { subscribe } from './subscribe.js';
 import type { HandlerTable } from './types.js';
 import { unsubscribe } from './unsubscribe.js';
@@ -18,6 +19,7 @@ export const handlers: HandlerTable = {
   ping,
   presence,
   presence_stats: presenceStats,
+  rpc,
 };
 
 /** Routes each frame to the handler of its type; the table's type guarantees the match. */

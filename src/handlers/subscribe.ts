@@ -4,12 +4,13 @@ import { REPLIED } from '../session/session.js';
 import type { Handler } from './types.js';
 
 /**
- * Decides the subscription (src/auth), then joins the channel's stream, which answers where the
+ * Decides the subscription (src/auth, then the proxy subscribe hook, src/proxy), then joins the channel's stream, which answers where the
  * subscription starts and replays what a resuming client missed (src/streams/channel-stream.ts).
  */
 export const subscribe: Handler<SubscribeRequest> = async (session, { id, ch, since, token, info }) => {
   const { node, channels } = session;
   const grant = await node.auth.authorizeSubscribe(session.principal, ch, token, session.hasTokenGrant(ch));
+  await node.proxy.subscribe(session.principal, session.id, ch);
   // Closed while a subscription token was verified: nothing may be added for a session that is gone.
   if (session.isClosed) return undefined;
   if (grant) session.access.grantByToken(ch, grant.until);

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { PresenceEntry } from '@switchboard/protocol';
 import type { Logger } from '../log.js';
 import type { PresenceChange } from '../streams/presence-push.js';
@@ -26,8 +27,9 @@ export interface PresenceObserver {
  * entries whose hub stopped refreshing them, and turns what the store reports as changed into
  * join/leave pushes. Pushes are coalesced per channel: at most one per `pushIntervalMs` from
  * this hub, with at most `maxChangesPerPush` changes, a join and a leave of one connection within
- * an interval cancelling out. So a channel's subscribers get at most (hubs ÷ interval) `pres`
- * pushes per second, however many members churn.
+ * an interval cancelling out (in either order, when it came back showing the same). So a
+ * channel's subscribers get at most (hubs ÷ interval) `pres` pushes per second, however many
+ * members churn.
  */
 export class PresenceTracker {
   /** Channel → connection id → its entry, for the channels with presence this hub has members of. */
@@ -60,10 +62,22 @@ export class PresenceTracker {
     this.flusher.unref();
   }
 
-  /** Stops the timers, waits for the store calls in flight, and pushes what they changed. */
+  /**
+   * Stops the timers, removes the entries this hub still holds (they would otherwise stay listed
+   * for the ttl, 30 s by default), waits for the store calls in flight, and pushes what they changed.
+   */
   async stop(): Promise<void> {
     clearInterval(this.refresher);
     clearInterval(this.flusher);
+    for (const [channel, members] of this.local) {
+      this.track(
+        this.store.remove(channel, [...members.keys()]).then(
+          (left) => this.changed(channel, [], left),
+          (error: unknown) => this.failed('remove', error),
+        ),
+      );
+    }
+    this.local.clear();
     await Promise.allSettled([...this.inflight]);
     this.flush();
     await Promise.allSettled([...this.inflight]);
@@ -129,7 +143,13 @@ export class PresenceTracker {
       pending = { join: new Map(), leave: new Map() };
       this.pending.set(channel, pending);
     }
-    for (const entry of joined) pending.join.set(entry.c, entry);
+    for (const entry of joined) {
+      // Left and came back as it was within one interval: nobody needs to hear of that either. With
+      // other info it is pushed as a leave and a join, so that observers see what it shows now.
+      const left = pending.leave.get(entry.c);
+      if (left !== undefined && isDeepStrictEqual(left, entry)) pending.leave.delete(entry.c);
+      else pending.join.set(entry.c, entry);
+    }
     for (const entry of left) {
       // Joined and left within one interval: nobody needs to hear of it.
       if (!pending.join.delete(entry.c)) pending.leave.set(entry.c, entry);

@@ -46,6 +46,8 @@ export class Session {
   private connectTimer: NodeJS.Timeout | undefined;
   /** Made by the first decision that needs state (a principal that expires, a subscription token). */
   private accessState: Access | undefined;
+  /** What ends with the connection (calls waiting for a service's reply); made by the first. */
+  private endTasks: Set<() => void> | undefined;
 
   constructor(
     readonly socket: ClientSocket,
@@ -187,6 +189,13 @@ export class Session {
     if (this.leave(channel)) this.send({ t: 'unsubd', ch: channel, code, msg: reason });
   }
 
+  /** Runs `task` when the connection closes, so that work started for it dies with it; the returned function forgets it. */
+  whenClosed(task: () => void): () => void {
+    this.endTasks ??= new Set();
+    this.endTasks.add(task);
+    return () => this.endTasks?.delete(task);
+  }
+
   /** What presence shows of this connection. */
   private presenceEntry(clientInfo: unknown): PresenceEntry {
     const { sub, info } = this.principal;
@@ -231,6 +240,8 @@ export class Session {
     this.state = 'closed';
     clearTimeout(this.connectTimer);
     this.accessState?.dispose();
+    for (const task of [...(this.endTasks ?? [])]) task();
+    this.endTasks = undefined;
     for (const channel of [...this.channels]) this.leave(channel);
   }
 
@@ -300,6 +311,7 @@ export class Session {
     const hubError = error instanceof HubError ? error : new HubError(ErrorCode.INTERNAL, 'internal error');
     const reply: ErrorReply = { t: 'err', id, code: hubError.code, msg: hubError.message };
     if (hubError.temporary) reply.tmp = true;
+    if (hubError.serviceCode !== undefined) reply.svc = hubError.serviceCode;
     this.send(reply);
   }
 }

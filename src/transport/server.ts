@@ -16,6 +16,7 @@ import { handleHealth, handleReady } from '../http/health.js';
 import { handleMetrics } from '../http/metrics.js';
 import { closeAfter, respondError, respondRefusal } from '../http/respond.js';
 import { normalizeAddress } from '../limits/address.js';
+import { forwardedOf } from '../proxy/forwarded.js';
 import { Session } from '../session/session.js';
 import { tlsOptions } from '../tls.js';
 import { handshakeProblem, headProblem } from './handshake.js';
@@ -78,7 +79,7 @@ export class Server {
       upgrade: (res, req, context) => upgrade(res, req, context, hooks, node),
       open: (ws) => {
         const data = ws.getUserData();
-        const socket = new UwsClientSocket(ws, data.format, data.remoteAddress);
+        const socket = new UwsClientSocket(ws, data.format, data.remoteAddress, data.forwarded);
         data.socket = socket;
         const session = new Session(socket, node, dispatch, ++serial);
         socket.session = session;
@@ -248,7 +249,12 @@ function upgrade(
       .end(`missing or unsupported WebSocket subprotocol; offer ${SUBPROTOCOLS.msgpack} or ${SUBPROTOCOLS.json}`);
     return;
   }
-  const data: SocketData = { format, remoteAddress: node.limits.perIp.intern(remoteAddress), socket: undefined };
+  const data: SocketData = {
+    format,
+    remoteAddress: node.limits.perIp.intern(remoteAddress),
+    forwarded: forwardedOf((name) => req.getHeader(name), node.config.proxy),
+    socket: undefined,
+  };
   res.upgrade(
     data,
     req.getHeader('sec-websocket-key'),

@@ -1,5 +1,6 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { WireFormat } from '@switchboard/protocol';
+import type { Forwarded } from '../proxy/forwarded.js';
 import type { Session } from '../session/session.js';
 import type { ClientSocket } from './socket.js';
 
@@ -12,6 +13,8 @@ import type { ClientSocket } from './socket.js';
 export interface SocketData {
   readonly format: WireFormat;
   readonly remoteAddress: string;
+  /** What the connect hook is sent of the upgrade; undefined unless it forwards headers or cookies. */
+  readonly forwarded: Forwarded | undefined;
   socket: UwsClientSocket | undefined;
 }
 
@@ -25,6 +28,8 @@ export class UwsClientSocket implements ClientSocket {
     private readonly ws: WebSocket<SocketData>,
     readonly format: WireFormat,
     readonly remoteAddress: string,
+    /** Dropped once the connect hook had it: a connection keeps nothing of its upgrade. */
+    public forwarded: Forwarded | undefined,
   ) {}
 
   send(frame: Uint8Array): void {

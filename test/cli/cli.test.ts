@@ -2,30 +2,10 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../services/ports.js';
+import { CLI, run } from '../support/cli.js';
 import { type HubProcess, spawnHub } from '../support/hub-process.js';
 import { waitFor } from '../support/wait.js';
-
-const CLI = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
-
-/** Runs the CLI to completion. */
-async function run(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
 
 /** Starts a long-running CLI command whose stdout lines a test can read as they come. */
 function start(
@@ -165,7 +145,7 @@ describe('switchboard CLI', () => {
   });
 
   it('explains every command with --help', async () => {
-    for (const command of ['serve', 'sub', 'pub', 'token']) {
+    for (const command of ['serve', 'sub', 'pub', 'rpc', 'token']) {
       const result = await run([command, '--help']);
       assert.equal(result.code, 0);
       assert.match(result.stdout, new RegExp(`Usage: switchboard ${command}`));

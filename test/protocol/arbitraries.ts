@@ -92,8 +92,15 @@ export const unsubscribeRequest = fc.record(
   { t: fc.constant('unsub' as const), id: requestId, ch: channel },
   { noNullPrototype: true },
 );
+/** An idempotency key: 1..64 printable ASCII characters. */
+const idempotencyKey = fc.string({ unit: fc.constantFrom(...'abcXYZ019-_.:!~'), minLength: 1, maxLength: 64 });
 export const publishRequest = fc.record(
-  { t: fc.constant('pub' as const), id: requestId, ch: channel, d: jsonData },
+  { t: fc.constant('pub' as const), id: requestId, ch: channel, d: jsonData, key: idempotencyKey },
+  { requiredKeys: ['t', 'id', 'ch', 'd'], noNullPrototype: true },
+);
+const method = fc.string({ unit: channelChar, minLength: 1, maxLength: 128 });
+export const rpcRequest = fc.record(
+  { t: fc.constant('rpc' as const), id: requestId, method, d: jsonData },
   { noNullPrototype: true },
 );
 export const refreshRequest = fc.record(
@@ -109,6 +116,7 @@ export const clientFrame: fc.Arbitrary<ClientFrame> = fc.oneof(
   publishRequest,
   refreshRequest,
   pingRequest,
+  rpcRequest,
 ) as fc.Arbitrary<ClientFrame>;
 
 const errorCode = fc.oneof(fc.constantFrom(...Object.values(ErrorCode)), fc.integer());
@@ -149,6 +157,7 @@ export const errorReply = fc.record(
     code: errorCode,
     msg: text(80),
     tmp: fc.boolean(),
+    svc: text(40),
   },
   { requiredKeys: ['t', 'id', 'code', 'msg'], noNullPrototype: true },
 );

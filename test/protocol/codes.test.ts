@@ -31,6 +31,11 @@ const ERRORS: Record<string, [number, boolean]> = {
   UNRECOVERABLE_POSITION: [112, false],
   ALREADY_CONNECTED: [113, false],
   INVALID_PAYLOAD: [114, false],
+  OUTCOME_UNKNOWN: [115, true],
+  NO_ROUTE: [116, false],
+  RPC_TIMEOUT: [117, true],
+  SERVICE_ERROR: [118, false],
+  BACKEND_UNAVAILABLE: [119, true],
 };
 const CLOSES: Record<string, [number, boolean]> = {
   SHUTDOWN: [4000, true],
@@ -73,7 +78,7 @@ describe('error codes', () => {
     for (const code of values) assert.ok(Number.isInteger(code) && code >= 100 && code <= 199);
   });
 
-  it('isTemporaryError holds exactly for INTERNAL, NOT_AVAILABLE and TOO_MANY_REQUESTS', () => {
+  it('isTemporaryError holds exactly for the codes the table marks temporary', () => {
     for (const [name, [code, temporary]] of Object.entries(ERRORS))
       assert.equal(isTemporaryError(code), temporary, name);
   });
@@ -86,7 +91,7 @@ describe('error codes', () => {
       }),
       { numRuns: 2000 },
     );
-    for (const code of [0, 99, 115, 4000, Number.NaN]) assert.equal(isTemporaryError(code), false);
+    for (const code of [0, 99, 120, 1000, 4000, Number.NaN]) assert.equal(isTemporaryError(code), false);
   });
 
   it('each has a row in the README table with its temporary flag', () => {

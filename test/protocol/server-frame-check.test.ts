@@ -8,6 +8,7 @@ import {
   PresenceStatsResult,
   PublishResult,
   RefreshResult,
+  RpcResult,
   resultProblem,
   ServerFrame,
   SubscribeResult,
@@ -85,6 +86,7 @@ describe('hand-checked ok results (resultProblem)', () => {
     ping: EmptyResult,
     presence: PresenceResult,
     presence_stats: PresenceStatsResult,
+    rpc: RpcResult,
   };
   const result = fc.record(
     {
@@ -98,11 +100,12 @@ describe('hand-checked ok results (resultProblem)', () => {
       off: fc.maxSafeNat(),
       rec: fc.boolean(),
       why: fc.string(),
+      d: fc.jsonValue(),
     },
     { requiredKeys: [], noNullPrototype: true },
   );
-  const resultKeys = fc.constantFrom('client', 'node', 'v', 'ping', 'maxFrame', 'exp', 'ep', 'off', 'rec', 'why');
-  const command = fc.constantFrom<CommandType>('connect', 'sub', 'unsub', 'pub', 'refresh', 'ping');
+  const resultKeys = fc.constantFrom('client', 'node', 'v', 'ping', 'maxFrame', 'exp', 'ep', 'off', 'rec', 'why', 'd');
+  const command = fc.constantFrom<CommandType>('connect', 'sub', 'unsub', 'pub', 'refresh', 'ping', 'rpc');
 
   it('gives the verdict of each command’s result schema', () => {
     fc.assert(

@@ -82,6 +82,33 @@ describe('config', () => {
     assert.deepEqual(problems, ['namespaces.orders.kafkaIngress: needs the top-level kafka settings']);
   });
 
+  it('names the key of an rpc route that needs Kafka, has a bad topic, or repeats a prefix', () => {
+    const route = { type: 'kafka', prefix: 'orders.', topic: 'orders-rpc' };
+    assert.deepEqual(
+      problemsOf(() => parseConfig({ rpc: { routes: [route] } })),
+      ['rpc.routes.0: needs the top-level kafka settings'],
+    );
+    const kafka = { brokers: ['127.0.0.1:9092'] };
+    assert.match(
+      problemsOf(() => parseConfig({ kafka, rpc: { routes: [{ ...route, topic: 'no spaces' }] } }))[0] ?? '',
+      /^rpc\.routes\.0\.topic: /,
+    );
+    assert.deepEqual(
+      problemsOf(() => parseConfig({ kafka, rpc: { routes: [route, route] } })),
+      ['rpc.routes.1.prefix: another route has it'],
+    );
+  });
+
+  it('takes proxy hooks beside the trusted proxies, and names the key of a bad one', () => {
+    const config = parseConfig({ proxy: { trusted: ['10.0.0.1'], connect: { url: 'http://127.0.0.1:3000/connect' } } });
+    assert.deepEqual([config.proxy.trusted, config.proxy.connect?.timeoutMs], [['10.0.0.1'], 3_000]);
+    assert.match(
+      problemsOf(() => parseConfig({ proxy: { publish: { url: 'ftp://x' } } }))[0] ?? '',
+      /^proxy\.publish\.url: /,
+    );
+    assert.match(problemsOf(() => parseConfig({ proxy: { subscribe: {} } }))[0] ?? '', /^proxy\.subscribe\.url: /);
+  });
+
   it('refuses a Redis egress without a url unless the broker is Redis', () => {
     const egress = { type: 'redis-stream', stream: 'out' };
     const problems = problemsOf(() => parseConfig({ namespaces: { chat: { egress } } }));

@@ -20,16 +20,26 @@ export interface ClusterOptions {
   readonly config?: (kafkaBrokers: string[]) => object;
 }
 
-/** Real Redis, optionally Kafka, N hub processes on the Redis broker, and HAProxy in front (TCP). */
-export interface Cluster {
-  readonly redis: RedisService;
-  readonly kafka: KafkaService | undefined;
+/** N hub processes and HAProxy in front (TCP). */
+export interface Hubs {
   readonly hubs: HubProcess[];
   readonly haproxy: HaproxyService;
   /** The WebSocket URL through the balancer. */
   readonly url: string;
   /** Starts hub `index` again, on its port and with the cluster's configuration, after it was stopped or killed. */
   respawn(index: number): Promise<HubProcess>;
+}
+
+/** Real Redis, optionally Kafka, N hub processes on the Redis broker, and HAProxy in front (TCP). */
+export interface Cluster extends Hubs {
+  readonly redis: RedisService;
+  readonly kafka: KafkaService | undefined;
+  stop(): Promise<void>;
+}
+
+/** Real Kafka, N hub processes each on its own memory broker (no Redis), and HAProxy in front. */
+export interface KafkaCluster extends Hubs {
+  readonly kafka: KafkaService;
   stop(): Promise<void>;
 }
 
@@ -37,14 +47,43 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const redis = await startRedis();
   const kafka = options.topics?.length ? await startKafka() : undefined;
   if (kafka && options.topics) await createTopics(kafka.brokers, options.topics, 3);
-  const config = {
+  const hubs = await startHubs(options.hubs, {
     broker: { type: 'redis', url: redis.url },
     // HAProxy checks /readyz every 500 ms and takes a hub out after two failures: by 1 s.
     shutdownDelaySeconds: HAPROXY_NOTICES_MS / 1000,
     shutdownGraceSeconds: 2,
     ...(options.config?.(kafka?.brokers ?? []) ?? {}),
+  });
+  return {
+    ...hubs,
+    redis,
+    kafka,
+    stop: async () => {
+      await stopHubs(hubs);
+      await kafka?.destroy();
+      await redis.destroy();
+    },
   };
-  const hubs = await Promise.all(Array.from({ length: options.hubs }, () => spawnHub(config)));
+}
+
+/** For what needs only Kafka between hubs (rpc replies, egress): the memory broker on each hub. */
+export async function startKafkaCluster(options: ClusterOptions & { readonly topics: readonly string[] }) {
+  const kafka = await startKafka();
+  await createTopics(kafka.brokers, options.topics, 3);
+  const hubs = await startHubs(options.hubs, { shutdownGraceSeconds: 2, ...(options.config?.(kafka.brokers) ?? {}) });
+  const cluster: KafkaCluster = {
+    ...hubs,
+    kafka,
+    stop: async () => {
+      await stopHubs(hubs);
+      await kafka.destroy();
+    },
+  };
+  return cluster;
+}
+
+async function startHubs(count: number, config: object): Promise<Hubs> {
+  const hubs = await Promise.all(Array.from({ length: count }, () => spawnHub(config)));
   const haproxy = await startHaproxy({
     backends: hubs.map((hub) => ({ host: '127.0.0.1', port: hub.port })),
     balance: 'roundrobin',
@@ -52,8 +91,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     healthCheckPath: '/readyz',
   });
   return {
-    redis,
-    kafka,
     hubs,
     haproxy,
     url: `ws://127.0.0.1:${haproxy.port}/ws`,
@@ -64,11 +101,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       hubs[index] = hub;
       return hub;
     },
-    stop: async () => {
-      await haproxy.destroy();
-      await Promise.allSettled(hubs.map((hub) => hub.process.stop()));
-      await kafka?.destroy();
-      await redis.destroy();
-    },
   };
+}
+
+async function stopHubs({ haproxy, hubs }: Hubs): Promise<void> {
+  await haproxy.destroy();
+  await Promise.allSettled(hubs.map((hub) => hub.process.stop()));
 }

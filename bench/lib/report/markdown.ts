@@ -160,6 +160,21 @@ export function markdown(results: RunResults, chartPath: string | undefined): st
     if (hub && ceiling) out.push(`\nHub churn rate: ${pct(hub.cyclesPerSec / ceiling.cyclesPerSec)} of the ceiling's.`);
     out.push('');
   }
+  if (results.rpc) {
+    const r = results.rpc;
+    out.push('### RPC through Kafka');
+    out.push('');
+    out.push(
+      `One hub, one service process (switchboard/service), ${r.connections} SDK connections with ${r.inFlight} calls each in flight, closed loop; each round trip is client → hub → request topic → service → reply partition → hub → client.`,
+    );
+    out.push('');
+    out.push('| round trips/s | p50 ms | p90 ms | p99 ms | p99.9 ms | failed | hub CPU |');
+    out.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    out.push(
+      `| ${r.callsPerSec} | ${ms(r.latency.p50)} | ${ms(r.latency.p90)} | ${ms(r.latency.p99)} | ${ms(r.latency.p999)} | ${r.failed} | ${r.hubCpu} |`,
+    );
+    out.push('');
+  }
   const profiles = results.fanout.filter((r) => r.profile);
   for (const r of profiles) {
     const p = r.profile;

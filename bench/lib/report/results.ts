@@ -9,6 +9,7 @@ import type { ClusterResult } from '../scenarios/cluster.js';
 import type { FanoutResult } from '../scenarios/fanout.js';
 import type { IdleResult } from '../scenarios/idle.js';
 import type { Point } from '../scenarios/measure.js';
+import type { RpcResult } from '../scenarios/rpc.js';
 
 export interface Machine {
   readonly cpus: number;
@@ -46,6 +47,8 @@ export interface RunResults {
   readonly idle: IdleResult[];
   readonly churn: ChurnResult[];
   readonly cluster?: ClusterResult;
+  /** RPC round trips through Kafka (absent in runs before it existed, or without `rpc`). */
+  readonly rpc?: RpcResult;
   readonly targets: Target[];
 }
 
