@@ -15,6 +15,7 @@ import { UserConnections } from './cluster/user-connections.js';
 import type { Config } from './config.js';
 import type { NodeContext } from './context.js';
 import { SimulatedServices } from './demo/simulated-services.js';
+import { Drain } from './drain.js';
 import { AdminAccess, registerAdmin } from './http/admin.js';
 import { Limits } from './limits/registry.js';
 import type { Logger } from './log.js';
@@ -30,7 +31,6 @@ import { type LoadedUws, loadUws } from './transport/uws.js';
 import { HUB_VERSION } from './version.js';
 
 const CLOSE_FRAME_FLUSH_MS = 50;
-const DRAIN_POLL_MS = 50;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Raised when the native uWebSockets.js binary did not load and the fallback was not allowed. */
@@ -66,6 +66,7 @@ export class SwitchboardNode implements NodeContext {
   /** Commands to every hub's connections (the server API), and this hub's answers to them. */
   readonly control: Control;
   private readonly server: Server;
+  private readonly drain: Drain;
   /** What the server API works with (src/api/). */
   private readonly api: ApiContext;
   /** The demo's simulated services (`demo.enabled`). */
@@ -185,6 +186,11 @@ export class SwitchboardNode implements NodeContext {
       });
     }
     this.slowConsumers = new SlowConsumerSweep(this.sessions, config.limits.maxBackpressureBytes);
+    this.drain = new Drain(
+      this.sessions,
+      { delayMs: config.shutdownDelaySeconds * 1000, graceMs: config.shutdownGraceSeconds * 1000 },
+      log,
+    );
   }
 
   get port(): number {
@@ -223,19 +229,19 @@ export class SwitchboardNode implements NodeContext {
   }
 
   /**
-   * Drains, then stops: refuses new clients (and reports not ready), tells every client to reconnect
-   * after a delay spread over the first half of the grace period (so the other hubs are not hit
-   * all at once), waits for them to leave until the grace period ends, closes the rest with 4000,
-   * and closes the bridges and the broker. Clients recover what they missed on reconnecting.
+   * Drains, then stops: refuses new clients and reports not ready, keeps serving while the
+   * balancer takes it out, moves every client to another hub without a pause in its deliveries
+   * (src/drain.ts), closes those left with 4000, and closes the bridges and the broker. A hub that
+   * never listened has nobody to drain.
    */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.slowConsumers.stop();
     this.demo?.stop();
     // HTTP stays up while draining: /readyz answers 503 so balancers stop routing here, /healthz
     // still answers 200 so nothing restarts the hub mid-drain, and upgrades are refused with 503.
-    await this.drain(this.config.shutdownGraceSeconds * 1000);
+    if (this.boundPort !== 0) await this.drain.run();
+    this.slowConsumers.stop();
     this.streams.flush();
     for (const session of [...this.sessions]) session.close(CloseCode.SHUTDOWN, 'hub shutting down');
     this.streams.stop();
@@ -252,13 +258,9 @@ export class SwitchboardNode implements NodeContext {
     this.log.info('hub stopped');
   }
 
-  private async drain(graceMs: number): Promise<void> {
-    if (graceMs === 0 || this.sessions.size === 0) return;
-    this.log.info({ sessions: this.sessions.size, graceMs }, 'draining');
-    const spreadMs = Math.floor(graceMs / 2);
-    for (const session of this.sessions) session.send({ t: 'drain', after: Math.floor(Math.random() * spreadMs) });
-    const deadline = Date.now() + graceMs;
-    while (this.sessions.size > 0 && Date.now() < deadline) await sleep(DRAIN_POLL_MS);
+  /** Cuts a stop in progress short (a second signal): whoever is still connected is closed now. */
+  hurry(): void {
+    this.drain.hurry();
   }
 
   /** Limit hits and authorization refusals, by reason, for the metrics. */

@@ -1,16 +1,18 @@
 import { Channel, encodeData, type Position } from '@switchboard/protocol';
 import type { HistoryOptions } from './brokers/broker.js';
-import { RedisStore } from './brokers/redis-store.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, RedisStore } from './brokers/redis-store.js';
 
 export interface PublisherOptions {
   /** The Redis the hubs use as their broker. */
   readonly url: string;
   /** The hubs' `broker.prefix` (default `sb:`). */
   readonly prefix?: string;
-  /** History kept for the channels published to; match the namespace's `history` in the hubs' config. */
+  /** History kept for the channels published to; match the namespace's `history` in the hubs' config (default: the hubs' default). */
   readonly history?: { readonly size: number; readonly ttlSeconds: number };
   /** The hubs' `broker.positionTtlSeconds` (default 7 days). */
   readonly positionTtlSeconds?: number;
+  /** How long a publish may wait for Redis before it rejects (default 2,000, the hubs' `broker.commandTimeoutMs`). */
+  readonly commandTimeoutMs?: number;
 }
 
 /**
@@ -33,8 +35,10 @@ export class Publisher {
       url: options.url,
       prefix: options.prefix ?? 'sb:',
       positionTtlSeconds: options.positionTtlSeconds ?? 7 * 24 * 3600,
+      commandTimeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     });
-    const history = options.history ?? { size: 100, ttlSeconds: 300 };
+    // The hubs' default namespace history: the last two minutes, up to 10,000 publications.
+    const history = options.history ?? { size: 10_000, ttlSeconds: 120 };
     this.history = { size: history.size, ttlMs: history.ttlSeconds * 1000 };
   }
 

@@ -142,6 +142,7 @@ export function benchHubConfig(port: number, options: HubOptions): object {
       connectTimeoutSeconds: 60,
     },
     shutdownGraceSeconds: 0,
+    shutdownDelaySeconds: 0,
     demo: { enabled: false },
     admin: { enabled: false },
     ...(options.tls ? { tls: options.tls } : {}),

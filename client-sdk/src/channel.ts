@@ -49,6 +49,10 @@ const hasPosition = (push: Received): push is Positioned => push.ep !== undefine
  * follows); otherwise only the reply's own position, where the stream now continues. A handle the
  * reply does not cover waits for one more round, from its own position; the handles at `since`
  * always learn the answer, so every round settles at least one position.
+ *
+ * A move (a hub draining, make-before-break): the channel subscribes on the next link after where
+ * its stream stands while the current link keeps delivering; at the reply the stream goes on from
+ * the next link, and what it replays that the current one already delivered is dropped as old.
  */
 export class Channel {
   /** Retries after temporary refusals, with their own backoff; made on the first refusal. */
@@ -71,6 +75,9 @@ export class Channel {
   private replayTo: Position | undefined;
   /** Replayed pushes that came before the ones they follow, by offset. */
   private readonly early = new Map<number, Positioned>();
+  /** Id of the `sub` moving the channel to the next link, in flight, and where it resumes. */
+  private movingId = 0;
+  private movingSince: Position | undefined;
   /**
    * Subscribed by the hub on its own (a server-side subscription, `subd`): after a reconnection
    * the hub subscribes it again itself, resuming from where the client says it stood.
@@ -94,6 +101,76 @@ export class Channel {
   /** Whether a `sub` is in flight or live on the current link. */
   get onWire(): boolean {
     return this.wire !== 'none';
+  }
+
+  /**
+   * Where a move to the next link resumes: the stream's position, when the channel is live with
+   * handles and not moving already; otherwise undefined (it subscribes on the next link once that
+   * one is in use, as after any reconnection).
+   */
+  get movable(): Position | undefined {
+    return this.wire === 'live' && this.movingId === 0 && this.places.size > 0 ? this.stream : undefined;
+  }
+
+  /** The move's `sub` went out on the next link as request `id`, after `since`. */
+  moving(id: number, since: Position): void {
+    this.movingId = id;
+    this.movingSince = since;
+  }
+
+  /**
+   * Applies the reply to the move's `sub` `id`; false when stale. A recovering reply in the
+   * stream's epoch changes nothing the handles see: the stream goes on from the next link, which
+   * replays from `since`, and whatever of that the current link delivered meanwhile is old. Any
+   * other reply is taken as a fresh subscription's, as after a reconnection. While a round
+   * (started after the move, on the next link too) is in flight, its reply decides.
+   */
+  moved(id: number, result: SubscribeResult): boolean {
+    if (id === 0 || id !== this.movingId) return false;
+    this.movingId = 0;
+    const since = this.movingSince as Position;
+    const at = this.stream;
+    if (this.wire === 'pending') return true;
+    if (result.rec === true && at && at.ep === since.ep && result.ep === since.ep) {
+      this.epoch = since.ep;
+      this.replayTo = result.off > at.off ? { ep: since.ep, off: result.off } : undefined;
+      this.early.clear();
+      return true;
+    }
+    this.wire = 'pending';
+    this.pendingId = id;
+    this.sentSince = since;
+    this.replied(id, result);
+    return true;
+  }
+
+  /** The hub moves it to the next link on its own (a server-side subscription), after `since`. */
+  movingByServer(since: Position): void {
+    this.moving(SERVER_REPLY, since);
+  }
+
+  /** Applies the `subd` push that answers `movingByServer`; false when it was not moving. */
+  movedByServer(result: SubscribeResult): boolean {
+    return this.moved(SERVER_REPLY, result);
+  }
+
+  /** The move's `sub` `id` failed: the channel stays on the current link. False when stale. */
+  unmoved(id: number): boolean {
+    if (id === 0 || id !== this.movingId) return false;
+    this.movingId = 0;
+    return true;
+  }
+
+  /**
+   * Back on the current link after the next one failed. A channel that had `switched` to it
+   * subscribes again after where its stream stands (what the current link delivered meanwhile
+   * was not taken); one whose round on the next link was lost with it subscribes afresh.
+   */
+  resume(switched: boolean): void {
+    this.movingId = 0;
+    if (this.places.size === 0) return;
+    if (this.wire === 'live' && switched) this.round(this.stream);
+    else if (this.wire === 'none' && this.retryTimer === undefined) this.round();
   }
 
   has(handle: Subscription): boolean {
@@ -278,6 +355,7 @@ export class Channel {
   private unsubscribed(): void {
     this.wire = 'none';
     this.pendingId = 0;
+    this.movingId = 0;
     this.held = [];
     this.replayTo = undefined;
     this.early.clear();

@@ -1,4 +1,5 @@
 import {
+  type ConnectResult,
   ErrorCode,
   type Position,
   type PublishResult,
@@ -7,29 +8,16 @@ import {
 } from '@switchboard/protocol';
 import { Backoff } from './backoff.js';
 import { Channel } from './channel.js';
+import { Connection } from './connection.js';
 import { defaultLink } from './default-link.js';
 import { Emitter } from './emitter.js';
 import { ClientErrorCode, messageOf, SwitchboardError } from './errors.js';
+import { Handover, type HandoverHost } from './handover.js';
 import type { Dial, Link, LinkFrame } from './link.js';
-import { type Outgoing, type RequestBody, Requests, type Results } from './requests.js';
-import { type PresenceAsk, Subscription } from './subscription.js';
-import type {
-  ClientEvents,
-  ClientOptions,
-  ClientState,
-  PresenceMember,
-  SubscribeOptions,
-  UnsubscribedEvent,
-} from './types.js';
-import { Upkeep } from './upkeep.js';
-
-/** The current link and what is known about it. */
-interface Current {
-  readonly link: Link;
-  /** Whether the connect handshake succeeded. */
-  connected: boolean;
-  readonly upkeep: Upkeep;
-}
+import { type RequestBody, Requests, type Results } from './requests.js';
+import { asker, type PresenceAsk, Subscription } from './subscription.js';
+import type { ClientEvents, ClientOptions, ClientState, SubscribeOptions, UnsubscribedEvent } from './types.js';
+import { Wire } from './wire.js';
 
 /** Sent when the client drops a link because a reply did not come (IANA-registered "Timeout"). */
 const TIMEOUT_CLOSE = 3008;
@@ -40,34 +28,27 @@ const NORMAL_CLOSE = 1000;
  * (re)subscribes every channel with handles, matches replies to requests, keeps the connection
  * alive and reconnects with backoff until closed for good. The connection is a link (link.ts):
  * a WebSocket to the hub by default, or a MessagePort to the SharedWorker that holds one for
- * every tab; channels, handles and recovery are this same code over either.
+ * every tab; channels, handles and recovery are this same code over either. When its hub
+ * drains, the next link is open and delivering before the old one closes (handover.ts).
  */
 export class Client extends Emitter<ClientEvents> {
   private readonly dial: Dial;
   private readonly options: ClientOptions;
   private readonly requests: Requests;
   private readonly backoff: Backoff;
-  private readonly backoffOptions: { readonly initialMs: number; readonly maxMs: number };
   private readonly channels = new Map<string, Channel>();
+  /** The channels' `sub` and `unsub`, on the link each channel is on. */
+  private readonly wire: Wire;
   private current: ClientState = 'idle';
-  private active: Current | undefined;
+  private active: Connection | undefined;
+  /** While the hub of the link in use drains: the move to the next link. */
+  private handover: Handover | undefined;
+  private readonly handoverHost: HandoverHost;
   /** Bumped whenever a connection attempt is abandoned, so that its late steps do nothing. */
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   /** How handles ask about their channel's presence. */
-  private readonly presenceAsk: PresenceAsk = {
-    presence: (channel) =>
-      this.request({ t: 'presence', ch: channel }).then(({ who }) =>
-        who.map(
-          ({ c, u, i }): PresenceMember => ({
-            client: c,
-            ...(u === undefined ? {} : { user: u }),
-            ...(i === undefined ? {} : { info: i }),
-          }),
-        ),
-      ),
-    stats: (channel) => this.request({ t: 'presence_stats', ch: channel }),
-  };
+  private readonly presenceAsk: PresenceAsk = asker((body) => this.request(body));
 
   constructor(
     readonly url: string,
@@ -77,8 +58,43 @@ export class Client extends Emitter<ClientEvents> {
     this.dial = options.link ?? defaultLink(options);
     this.options = options;
     this.requests = new Requests(options.requestTimeoutMs ?? 10_000);
-    this.backoffOptions = { initialMs: options.backoff?.initialMs ?? 200, maxMs: options.backoff?.maxMs ?? 10_000 };
-    this.backoff = new Backoff(this.backoffOptions.initialMs, this.backoffOptions.maxMs);
+    const backoff = { initialMs: options.backoff?.initialMs ?? 200, maxMs: options.backoff?.maxMs ?? 10_000 };
+    this.backoff = new Backoff(backoff.initialMs, backoff.maxMs);
+    this.wire = new Wire(
+      this.channels,
+      this.requests,
+      {
+        linkFor: (channel) => this.linkFor(channel),
+        holding: (channel) => {
+          const next = this.handover?.next;
+          const touched = next?.result && this.handover?.touchedNext(channel) ? [next] : [];
+          return this.active?.result ? [this.active, ...touched] : touched;
+        },
+        inUse: (connection) => this.active === connection,
+        timedOut: (connection, reason) => this.timedOut(connection, reason),
+        ended: (channel) => this.handover?.forget(channel),
+        error: (error) => this.emit('error', error),
+      },
+      backoff,
+    );
+    this.handoverHost = {
+      channels: () => this.channels.values(),
+      channel: (name) => this.channels.get(name),
+      current: (handover) => this.handover === handover,
+      uses: (connection) => this.active === connection,
+      owed: () => this.active !== undefined && this.requests.awaiting(this.active.link),
+      adopt: (next, code, reason) => {
+        this.handover = undefined;
+        this.active?.close(code, reason);
+        this.active = next;
+      },
+      ready: (connection) => this.ready(connection),
+      dropped: () => {
+        this.handover = undefined;
+        this.handOverLater(this.backoff.next());
+      },
+      unsubscribe: (on, channel) => this.wire.unsubscribe(on, channel),
+    };
   }
 
   get state(): ClientState {
@@ -99,7 +115,7 @@ export class Client extends Emitter<ClientEvents> {
    */
   subscribe(channel: string, options: SubscribeOptions = {}): Subscription {
     if (this.current === 'closed') throw closedError('the client is closed');
-    const handle = new Subscription(channel, (released) => this.release(released), this.presenceAsk);
+    const handle = new Subscription(channel, (released) => this.wire.release(released), this.presenceAsk);
     let entry = this.channels.get(channel);
     if (!entry) {
       entry = this.newChannel(channel, options.token, options.info);
@@ -123,17 +139,17 @@ export class Client extends Emitter<ClientEvents> {
     return [...this.channels.values()].filter((entry) => entry.server).map((entry) => entry.name);
   }
 
-  /** Sends a request now, or once connected, within the request timeout. */
+  /** Sends a request now (on the link in use), or once connected, within the request timeout. */
   private request<B extends RequestBody>(body: B): Promise<Results[B['t']]> {
     if (this.current === 'closed') return Promise.reject(closedError('the client is closed'));
     const { request, result } = this.requests.ask(body);
-    if (this.active?.connected) this.send(this.active, request);
+    if (this.active?.result) this.active.send(request);
     else this.connect();
     return result;
   }
 
   private newChannel(channel: string, token?: string, info?: unknown): Channel {
-    return new Channel(channel, (target, since, replace) => this.subscribeOnWire(target, since, replace), token, info);
+    return new Channel(channel, (target, since, replace) => this.wire.subscribe(target, since, replace), token, info);
   }
 
   /** The position of the last publication seen on `channel`, while it has handles. */
@@ -146,50 +162,58 @@ export class Client extends Emitter<ClientEvents> {
     this.terminate(closedError('the client was closed'));
   }
 
-  private async open(): Promise<void> {
-    const attempt = ++this.attempt;
+  /** Dials a link: the one to use, or (with `handover`) the next one while the hub of the one in use drains. */
+  private async open(handover?: Handover): Promise<void> {
+    const attempt = handover ? this.attempt : ++this.attempt;
+    const stale = () => attempt !== this.attempt || this.handover !== handover;
     let token: string | undefined;
     try {
       token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
     } catch (error) {
-      if (attempt !== this.attempt) return;
-      this.emit(
-        'error',
-        new SwitchboardError(ClientErrorCode.TOKEN, `could not get a token: ${messageOf(error)}`, true),
-      );
-      this.retry(this.backoff.next());
+      if (stale()) return;
+      const message = `could not get a token: ${messageOf(error)}`;
+      this.emit('error', new SwitchboardError(ClientErrorCode.TOKEN, message, true));
+      this.openFailed(handover);
       return;
     }
-    if (attempt !== this.attempt) return;
-    let active: Current | undefined;
+    if (stale()) return;
+    let opened: Connection | undefined;
     let link: Link;
     try {
       link = await this.dial(this.url, {
-        open: () => active && this.handshake(active, token),
-        frame: (frame) => active && this.receive(active, frame),
+        open: () => opened && this.handshake(opened, token),
+        frame: (frame) => opened && this.receive(opened, frame),
         problem: (error) => this.emit('error', error),
-        close: (code, reason, retryMs) => active && this.lost(active, code, reason, retryMs),
+        close: (code, reason, retryMs) => opened && this.lost(opened, code, reason, retryMs),
       });
     } catch (error) {
-      if (attempt !== this.attempt) return;
-      if (error instanceof SwitchboardError && !error.temporary) this.terminate(error, true);
+      if (stale()) return;
+      if (!handover && error instanceof SwitchboardError && !error.temporary) this.terminate(error, true);
       else {
         this.emit('error', new SwitchboardError(ClientErrorCode.DISCONNECTED, messageOf(error), true));
-        this.retry(this.backoff.next());
+        this.openFailed(handover);
       }
       return;
     }
-    if (attempt !== this.attempt) {
+    if (stale()) {
       link.close(NORMAL_CLOSE, 'client closed');
       return;
     }
-    active = { link, connected: false, upkeep: new Upkeep() };
-    this.active = active;
+    opened = new Connection(link, this.requests);
+    if (handover) handover.next = opened;
+    else this.active = opened;
   }
 
-  private handshake(active: Current, token: string | undefined): void {
+  /** A token or a dial failed: the link to use is tried again after the backoff, a next link while the old one lasts. */
+  private openFailed(handover: Handover | undefined): void {
+    if (handover) handover.abandon();
+    else this.retry(this.backoff.next());
+  }
+
+  private handshake(connection: Connection, token: string | undefined): void {
     const { name, version } = this.options;
-    // Where each server-side subscription stands, so that the hub resumes it from there.
+    // Where each server-side subscription stands, so that the hub resumes it from there (on a
+    // handover's next link too: the hub's `subd` push is then the channel's move).
     const subs: Record<string, Position> = {};
     for (const entry of this.channels.values()) if (entry.server && entry.last) subs[entry.name] = entry.last;
     const body: RequestBody = {
@@ -200,9 +224,14 @@ export class Client extends Emitter<ClientEvents> {
       ...(Object.keys(subs).length > 0 ? { subs } : {}),
     };
     const request = this.requests.create(body, {
-      ok: (result) => this.connected(active, result),
+      ok: (result) => this.connected(connection, result),
       fail: (error) => {
-        if (this.active !== active) return;
+        if (this.handover?.next === connection) {
+          this.emit('error', error);
+          this.handover.abandon();
+          return;
+        }
+        if (this.active !== connection) return;
         // An expired token is worth another try only when the next connect asks for a fresh one.
         const retryable =
           error.temporary || (error.code === ErrorCode.TOKEN_EXPIRED && typeof this.options.token === 'function');
@@ -214,19 +243,30 @@ export class Client extends Emitter<ClientEvents> {
         }
       },
     });
-    this.send(active, request);
+    connection.send(request);
   }
 
-  private connected(active: Current, result: Results['connect']): void {
-    if (this.active !== active) return;
-    active.connected = true;
-    active.link.limit(result.maxFrame);
+  private connected(connection: Connection, result: ConnectResult): void {
+    const handover = this.handover;
+    if (handover?.next === connection) {
+      this.start(connection, result);
+      handover.begin(connection);
+      return;
+    }
+    if (this.active !== connection) return;
+    this.start(connection, result);
     this.backoff.reset();
+    this.ready(connection);
+  }
+
+  /** The link in use is connected: channels not live subscribe, waiting requests go out. */
+  private ready(connection: Connection): void {
     // Server-side subscriptions the hub no longer keeps end; the others follow as `subd` pushes.
-    const kept = new Set(result.subs);
+    const kept = new Set(connection.result?.subs);
     for (const entry of [...this.channels.values()]) {
       if (!entry.server || kept.has(entry.name)) continue;
       this.channels.delete(entry.name);
+      this.handover?.forget(entry.name);
       const reason = 'no longer subscribed by the server';
       entry.end(new SwitchboardError(ErrorCode.PERMISSION_DENIED, reason, false), {
         code: ErrorCode.PERMISSION_DENIED,
@@ -234,169 +274,140 @@ export class Client extends Emitter<ClientEvents> {
       });
     }
     for (const entry of this.channels.values()) entry.connected();
-    for (const request of this.requests.waiting()) this.send(active, request);
-    active.upkeep.start(result, {
-      ping: () => {
-        const request = this.requests.create(
-          { t: 'ping' },
-          {
-            ok: () => {},
-            fail: (error) => {
-              if (this.active === active && error.code === ClientErrorCode.TIMEOUT)
-                this.drop(TIMEOUT_CLOSE, 'no reply to ping');
-            },
-          },
-        );
-        this.send(active, request);
-      },
-      token: typeof this.options.token === 'function' ? this.options.token : undefined,
-      refresh: (token, next) => {
-        if (this.active !== active) return;
-        const request = this.requests.create(
-          { t: 'refresh', token },
-          { ok: (refreshed) => next(refreshed.exp), fail: (error) => this.emit('error', error) },
-        );
-        this.send(active, request);
-      },
-      error: (error) => this.emit('error', error),
-    });
+    for (const request of this.requests.waiting()) connection.send(request);
     this.setState('connected');
-    if (this.active === active) this.emit('connected', result);
+    if (this.active !== connection || !connection.result) return;
+    this.emit('connected', connection.result);
+    if (connection.drained) this.handOverLater(0);
   }
 
-  private receive(active: Current, frame: LinkFrame): void {
-    active.upkeep.heard();
+  private start(connection: Connection, result: ConnectResult): void {
+    connection.start(result, {
+      token: typeof this.options.token === 'function' ? this.options.token : undefined,
+      inUse: () => this.active === connection || this.handover?.next === connection,
+      timedOut: (reason) => this.timedOut(connection, reason),
+      error: (error) => this.emit('error', error),
+    });
+  }
+
+  private receive(connection: Connection, frame: LinkFrame): void {
+    connection.heard();
     switch (frame.t) {
       case 'ok':
-        this.requests.settle(frame);
-        break;
       case 'err':
         // Id 0: the hub could not tell which request a frame was; nothing waits for this.
-        if (frame.id === 0) this.emit('error', new SwitchboardError(frame.code, frame.msg, frame.tmp === true));
+        if (frame.t === 'err' && frame.id === 0)
+          this.emit('error', new SwitchboardError(frame.code, frame.msg, frame.tmp === true));
         else this.requests.settle(frame);
+        // The old link of a handover may owe no reply any more.
+        if (this.handover && connection === this.active) this.handover.check();
         break;
       case 'msg':
-        this.channels.get(frame.ch)?.push(frame);
+        if (this.carries(connection, frame.ch)) this.channels.get(frame.ch)?.push(frame);
         break;
       case 'lost':
-        this.channels.get(frame.ch)?.lost(frame);
+        if (this.carries(connection, frame.ch)) this.channels.get(frame.ch)?.lost(frame);
         break;
       case 'subd':
-        this.serverSubscribed(frame);
+        this.serverSubscribed(connection, frame);
         break;
       case 'pres':
-        this.channels.get(frame.ch)?.presence(frame);
+        if (this.carries(connection, frame.ch)) this.channels.get(frame.ch)?.presence(frame);
         break;
       case 'unsubd': {
         const entry = this.channels.get(frame.ch);
-        if (!entry) return;
+        if (!entry || !this.carries(connection, frame.ch)) return;
         this.channels.delete(frame.ch);
+        this.handover?.forget(frame.ch);
         entry.end(new SwitchboardError(frame.code, frame.msg, false), { code: frame.code, reason: frame.msg });
         break;
       }
       case 'drain':
-        // The hub spreads its clients' `after` itself, so no backoff on top.
-        this.unlink(NORMAL_CLOSE, 'drain');
-        this.emit('disconnected', { code: NORMAL_CLOSE, reason: 'drain', reconnect: true });
-        this.retry(frame.after);
+        // Make before break: the next link opens now (the hub spreads its clients' pushes) and
+        // this one closes once every channel delivers on the next.
+        connection.drained = true;
+        if (connection === this.active && connection.result) this.handOverLater(frame.after);
         break;
     }
   }
 
-  /** The hub subscribed a channel on its own: a new one gets a handle, announced before it hears anything. */
-  private serverSubscribed(push: SubscribedPush): void {
+  /**
+   * The hub subscribed a channel on its own: a new one gets a handle, announced before it hears
+   * anything. On a handover's next link it is the channel's move (the hub resumes it there from
+   * the position the connect named).
+   */
+  private serverSubscribed(connection: Connection, push: SubscribedPush): void {
+    const handover = this.handover;
+    const next = handover?.next === connection;
+    if (!next && connection !== this.active) return;
     let entry = this.channels.get(push.ch);
+    if (next && entry) {
+      handover.serverMoved(entry, push);
+      return;
+    }
+    if (entry && !this.carries(connection, push.ch)) return;
     if (!entry) {
       entry = this.newChannel(push.ch);
       this.channels.set(push.ch, entry);
-      const handle = new Subscription(push.ch, (released) => this.release(released), this.presenceAsk);
+      const handle = new Subscription(push.ch, (released) => this.wire.release(released), this.presenceAsk);
       entry.server = true;
       entry.join(handle, undefined);
       this.emit('subscription', handle);
+      // New on the next link: it stays there.
+      if (next) handover.arrived(push.ch);
     }
     entry.serverSubscribed(push);
   }
 
-  /** The channel's `sub`, after an `unsub` when it replaces the current wire subscription. */
-  private subscribeOnWire(entry: Channel, since: Position | undefined, replace: boolean): number {
-    const active = this.active;
-    if (!active?.connected) return 0;
-    if (replace) this.unsubscribeOnWire(active, entry.name);
-    const current = () => this.channels.get(entry.name) === entry;
-    const request = this.requests.create(
-      {
-        t: 'sub',
-        ch: entry.name,
-        ...(since ? { since } : {}),
-        ...(entry.token ? { token: entry.token } : {}),
-        ...(entry.info === undefined ? {} : { info: entry.info }),
-      },
-      {
-        ok: (result) => current() && entry.replied(request.id, result),
-        fail: (error) => current() && entry.refused(request.id) && this.subscribeFailed(active, entry, error),
-      },
-    );
-    return this.send(active, request).id;
+  /** Whether pushes of `channel` arriving on `connection` are taken: during a handover, from the link the channel is on. */
+  private carries(connection: Connection, channel: string): boolean {
+    const handover = this.handover;
+    if (connection === this.active) return !handover?.fromNext(channel);
+    return handover?.next === connection && handover.fromNext(channel);
   }
 
-  private subscribeFailed(active: Current, entry: Channel, error: SwitchboardError): void {
-    if (error.code === ClientErrorCode.TIMEOUT) {
-      // The hub may still subscribe us; only a new link makes the state known again.
-      if (this.active === active) this.drop(TIMEOUT_CLOSE, error.message);
-    } else if (error.code === ClientErrorCode.DISCONNECTED) {
-      // The link is gone; the channel subscribes again on the next one.
-    } else if (error.temporary) {
-      entry.failed(error);
-      entry.retries ??= new Backoff(this.backoffOptions.initialMs, this.backoffOptions.maxMs);
-      entry.retryTimer = setTimeout(() => this.active === active && entry.retry(), entry.retries.next());
-    } else {
-      this.channels.delete(entry.name);
-      entry.failed(error);
-      entry.end(error, { code: error.code, reason: error.message });
-    }
+  /** The link for a channel's requests: the next one once its move went out there, else the one in use. */
+  private linkFor(channel: string): Connection | undefined {
+    const handover = this.handover;
+    return handover?.next && handover.onNext(channel) ? handover.next : this.active;
   }
 
-  private release(handle: Subscription): void {
-    const entry = this.channels.get(handle.channel);
-    if (!entry?.has(handle) || !entry.leave(handle)) return;
-    this.channels.delete(entry.name);
-    const onWire = entry.onWire;
-    entry.forget();
-    // The hub handles sub and unsub in arrival order, so an unsub sent while the sub is still in
-    // flight leaves the channel unsubscribed; the sub's late reply is then ignored as stale.
-    if (onWire && this.active?.connected) this.unsubscribeOnWire(this.active, entry.name);
+  /** Moves to a next link in `delayMs` (the drain push's `after`), unless a move is under way or nothing is connected. */
+  private handOverLater(delayMs: number): void {
+    if (this.handover || !this.active?.result) return;
+    const handover = new Handover(this.handoverHost, this.requests);
+    this.handover = handover;
+    handover.timer = setTimeout(() => {
+      handover.timer = undefined;
+      void this.open(handover);
+    }, delayMs);
   }
 
-  private unsubscribeOnWire(active: Current, channel: string): void {
-    const request = this.requests.create(
-      { t: 'unsub', ch: channel },
-      {
-        ok: () => {},
-        fail: (error) => {
-          if (this.active !== active) return;
-          if (error.code === ClientErrorCode.TIMEOUT) this.drop(TIMEOUT_CLOSE, error.message);
-          else if (error.code !== ClientErrorCode.DISCONNECTED) this.emit('error', error);
-        },
-      },
-    );
-    this.send(active, request);
-  }
-
-  /**
-   * A request the link cannot send fails a moment later, once the caller has noted its id (a
-   * channel ignores the failure of a `sub` it does not know to be its own).
-   */
-  private send(active: Current, request: Outgoing): { id: number } {
-    const frame = this.requests.issue(request);
-    const refused = active.link.send(frame);
-    if (refused) queueMicrotask(() => this.requests.refuse(request, refused));
-    return frame;
+  /** `connection` did not answer in time: the link in use is dropped, a next one abandoned. */
+  private timedOut(connection: Connection, reason: string): void {
+    if (this.active === connection) this.drop(TIMEOUT_CLOSE, reason);
+    else if (this.handover?.next === connection) this.handover.abandon();
   }
 
   /** The link closed under us. */
-  private lost(active: Current, code: number, reason: string, retryMs: number | undefined): void {
-    if (this.active !== active) return;
+  private lost(connection: Connection, code: number, reason: string, retryMs: number | undefined): void {
+    const handover = this.handover;
+    if (handover?.next === connection) {
+      handover.abandon();
+      return;
+    }
+    if (this.active !== connection) return;
     const reconnect = shouldReconnect(code);
+    if (reconnect && handover?.next) {
+      // The old link went before the move finished (the hub's grace period ended, say): the next
+      // one takes over now. Only if it is not connected yet is the client without a connection.
+      if (!handover.next.result) {
+        this.emit('disconnected', { code, reason, reconnect });
+        this.setState('connecting');
+      }
+      handover.promote(code, reason);
+      return;
+    }
     this.unlink(code, reason);
     this.emit('disconnected', { code, reason, reconnect });
     if (reconnect) this.retry(retryMs ?? this.backoff.next());
@@ -404,24 +415,29 @@ export class Client extends Emitter<ClientEvents> {
       this.terminate(closedError(`the hub closed the connection for good: ${code} ${reason}`), true, { code, reason });
   }
 
-  /** Gives up on a link that is still open but not working, and connects again. */
+  /** Gives up on the link in use, open but not working: a connected next link takes over, or it connects again. */
   private drop(code: number, reason: string): void {
+    const handover = this.handover;
+    if (handover?.next?.result) {
+      handover.promote(code, reason);
+      return;
+    }
     this.unlink(code, reason);
     this.emit('disconnected', { code, reason, reconnect: true });
     this.retry(this.backoff.next());
   }
 
-  /** Forgets the current link: what went out on it fails, and its channels await resubscription. */
+  /** Forgets the link in use (and a next one): what went out on it fails, and its channels await resubscription. */
   private unlink(code: number, reason: string): void {
+    const handover = this.handover;
+    this.handover = undefined;
+    clearTimeout(handover?.timer);
+    handover?.next?.close(code, reason);
     const active = this.active;
     if (!active) return;
     this.active = undefined;
-    active.upkeep.stop();
-    active.link.close(code, reason);
+    active.close(code, reason);
     for (const entry of this.channels.values()) entry.disconnected();
-    this.requests.failSent(
-      new SwitchboardError(ClientErrorCode.DISCONNECTED, 'the connection was lost before the reply', true),
-    );
   }
 
   private retry(delayMs: number): void {

@@ -39,6 +39,8 @@ export interface Settle<T> {
 export interface Outgoing {
   readonly body: RequestBody;
   id: number;
+  /** The link it went out on, once it did: while a hub drains, two links are open. */
+  via: object | undefined;
   readonly settle: Settle<unknown>;
   readonly timer: ReturnType<typeof setTimeout>;
 }
@@ -63,6 +65,7 @@ export class Requests {
     const request: Outgoing = {
       body,
       id: 0,
+      via: undefined,
       settle: settle as Settle<unknown>,
       timer: setTimeout(() => {
         this.forget(request);
@@ -84,11 +87,12 @@ export class Requests {
     return { request: this.create(body, settle), result };
   }
 
-  /** Gives the request its id as it goes out, and returns its frame. */
-  issue(request: Outgoing): ClientFrame {
+  /** Gives the request its id as it goes out on link `via`, and returns its frame. */
+  issue(request: Outgoing, via: object): ClientFrame {
     this.unsent.delete(request);
     this.lastId = this.lastId === MAX_ID ? 1 : this.lastId + 1;
     request.id = this.lastId;
+    request.via = via;
     this.sent.set(request.id, request);
     return { ...request.body, id: request.id } as ClientFrame;
   }
@@ -112,14 +116,19 @@ export class Requests {
     request.settle.fail(error);
   }
 
-  /** Fails the requests that went out on a link that is gone; the unsent ones keep waiting. */
-  failSent(error: SwitchboardError): void {
-    for (const pending of [...this.sent.values()]) this.refuse(pending, error);
+  /** Fails the requests that went out on link `via`, which is gone; the unsent ones keep waiting. */
+  failSent(error: SwitchboardError, via: object): void {
+    for (const pending of [...this.sent.values()]) if (pending.via === via) this.refuse(pending, error);
+  }
+
+  /** Whether a request that went out on link `via` still awaits its reply. */
+  awaiting(via: object): boolean {
+    for (const pending of this.sent.values()) if (pending.via === via) return true;
+    return false;
   }
 
   failAll(error: SwitchboardError): void {
-    this.failSent(error);
-    for (const pending of [...this.unsent]) this.refuse(pending, error);
+    for (const pending of [...this.sent.values(), ...this.unsent]) this.refuse(pending, error);
   }
 
   private forget(pending: Outgoing): void {

@@ -1,5 +1,6 @@
 import { Emitter } from './emitter.js';
 import { ClientErrorCode, SwitchboardError } from './errors.js';
+import type { RequestBody, Results } from './requests.js';
 import type {
   PresenceChange,
   PresenceMember,
@@ -110,4 +111,21 @@ export class Subscription extends Emitter<SubscriptionEvents> {
 export interface PresenceAsk {
   presence(channel: string): Promise<PresenceMember[]>;
   stats(channel: string): Promise<PresenceStats>;
+}
+
+/** The presence questions, over the Client's requests. */
+export function asker(request: <B extends RequestBody>(body: B) => Promise<Results[B['t']]>): PresenceAsk {
+  return {
+    presence: (channel) =>
+      request({ t: 'presence', ch: channel }).then(({ who }) =>
+        who.map(
+          ({ c, u, i }): PresenceMember => ({
+            client: c,
+            ...(u === undefined ? {} : { user: u }),
+            ...(i === undefined ? {} : { info: i }),
+          }),
+        ),
+      ),
+    stats: (channel) => request({ t: 'presence_stats', ch: channel }),
+  };
 }

@@ -1,4 +1,5 @@
 import type { Broker } from '../brokers/broker.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from '../brokers/redis-store.js';
 import type { Config, EgressSettings } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -54,6 +55,8 @@ export class Bridges {
     let producer: KafkaProducer | undefined;
     const redisConnections = new Map<string, RedisEgressConnection>();
     const timeoutMs = config.kafka?.produceTimeoutMs ?? 10_000;
+    // A Redis egress answers within the broker's command timeout, or its default on another Redis.
+    const redisTimeoutMs = config.broker.type === 'redis' ? config.broker.commandTimeoutMs : DEFAULT_COMMAND_TIMEOUT_MS;
     const egressOf = (egress: EgressSettings): Egress => {
       if (egress.type === 'kafka') {
         if (!kafka) throw new Error('kafka egress without kafka settings');
@@ -73,7 +76,7 @@ export class Bridges {
       if (!url) throw new Error('redis egress without a url');
       let connection = redisConnections.get(url);
       if (!connection) {
-        const created = new RedisEgressConnection(url, timeoutMs, log.child({ component: 'redis-egress' }));
+        const created = new RedisEgressConnection(url, redisTimeoutMs, log.child({ component: 'redis-egress' }));
         this.parts.push({
           name: 'redis egress',
           start: () => created.start(),

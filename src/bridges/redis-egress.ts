@@ -4,7 +4,11 @@ import type { Logger } from '../log.js';
 import { optional } from '../optional.js';
 import { type Egress, type EgressMessage, within } from './egress.js';
 
-/** A connection to one Redis for client publishes; commands fail fast while it is away. */
+/**
+ * A connection to one Redis for client publishes; commands fail fast while it is away, and after
+ * `timeoutMs` while it is there but does not answer (ioredis' command timeout, the same bound as
+ * the race below, which also covers a command still waiting for the connection).
+ */
 export class RedisEgressConnection {
   readonly redis: Redis;
 
@@ -18,6 +22,7 @@ export class RedisEgressConnection {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectionName: 'switchboard-egress',
+      commandTimeout: timeoutMs,
       retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
     });
     this.redis.on('error', (error: Error) => log.warn({ err: error.message }, 'redis egress connection error'));

@@ -7,7 +7,7 @@ import { RedisBroker } from './redis.js';
 export function createBroker(settings: Config['broker'], log: Logger): Broker {
   switch (settings.type) {
     case 'memory':
-      return new MemoryBroker();
+      return new MemoryBroker({ maxHistoryBytes: settings.maxHistoryBytes });
     case 'redis':
       return new RedisBroker(settings, log.child({ component: 'redis-broker' }));
   }

@@ -9,7 +9,8 @@ import type {
   ReadQuery,
 } from './broker.js';
 import { newEpoch } from './epoch.js';
-import { HistoryRing } from './history-ring.js';
+import { HistoryBudget } from './history-budget.js';
+import { entryBytes, HistoryRing } from './history-ring.js';
 
 /**
  * What the broker knows of a channel. A channel only read (subscribed, never published to)
@@ -25,21 +26,35 @@ interface ChannelState {
 }
 
 export interface MemoryBrokerOptions {
-  /** How often channels without subscribers and without live history are forgotten. */
+  /** How often channels without subscribers and without live history are forgotten, and expired history dropped. */
   readonly sweepIntervalMs?: number;
+  /** Bytes of history over all channels (`broker.maxHistoryBytes`); the oldest publications go first. Default 128 MiB. */
+  readonly maxHistoryBytes?: number;
 }
+
+const DEFAULT_MAX_HISTORY_BYTES = 128 * 1024 * 1024;
 
 /**
  * The embedded single-node broker. History lives in this process, so it is lost with it; the
  * epoch of a channel changes whenever its state is forgotten, which is what makes that visible.
+ * Each channel keeps its history's size and time, and all of them together a node-wide number
+ * of bytes (history-budget.ts).
  */
 export class MemoryBroker implements Broker {
   private readonly channels = new Map<string, ChannelState>();
   private readonly interest = new Set<string>();
+  private readonly budget: HistoryBudget;
   private handler: BrokerEventHandler | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: MemoryBrokerOptions = {}) {}
+  constructor(private readonly options: MemoryBrokerOptions = {}) {
+    this.budget = new HistoryBudget(options.maxHistoryBytes ?? DEFAULT_MAX_HISTORY_BYTES);
+  }
+
+  /** Bytes of history retained over all channels. */
+  get historyBytes(): number {
+    return this.budget.used;
+  }
 
   async start(handler: BrokerEventHandler): Promise<void> {
     this.handler = handler;
@@ -83,8 +98,9 @@ export class MemoryBroker implements Broker {
     };
     if (history.size > 0) {
       state.history ??= new HistoryRing();
-      state.history.push(publication, Date.now() + history.ttlMs, history.size);
-    } else state.history?.clear();
+      const dropped = state.history.push(publication, Date.now() + history.ttlMs, history.size);
+      this.budget.added(state.history, state.offset, entryBytes(publication), dropped);
+    } else if (state.history) this.budget.released(state.history.clear());
     if (this.interest.has(channel)) this.handler?.onPublication(publication);
     return publication.position;
   }
@@ -103,6 +119,7 @@ export class MemoryBroker implements Broker {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.handler = undefined;
+    for (const state of this.channels.values()) if (state.history) this.budget.released(state.history.clear());
     this.channels.clear();
     this.interest.clear();
   }
@@ -116,13 +133,16 @@ export class MemoryBroker implements Broker {
     return state;
   }
 
-  /** Forgets channels nobody here listens to and whose history has expired, bounding memory. */
+  /**
+   * Drops expired history, and forgets channels nobody here listens to whose history has
+   * expired, bounding memory.
+   */
   private sweep(): void {
     const now = Date.now();
     for (const [channel, state] of this.channels) {
-      if (this.interest.has(channel)) continue;
-      const newestExpiry = state.history?.newestExpiry;
-      if (newestExpiry === undefined || newestExpiry <= now) this.channels.delete(channel);
+      if (state.history) this.budget.released(state.history.dropExpired(now));
+      if (this.interest.has(channel) || (state.history?.size ?? 0) > 0) continue;
+      this.channels.delete(channel);
     }
   }
 }

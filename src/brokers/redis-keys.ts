@@ -18,6 +18,16 @@ export class RedisKeys {
     return `${this.prefix}{${channel}}:h`;
   }
 
+  /** Checkpoints of the history stream's time, `ms:offset` oldest first, to trim it by age (redis-scripts.ts). */
+  checkpoints(channel: string): string {
+    return `${this.prefix}{${channel}}:t`;
+  }
+
+  /** The keys every script takes, in their order: meta, history, checkpoints. */
+  of(channel: string): [string, string, string] {
+    return [this.meta(channel), this.history(channel), this.checkpoints(channel)];
+  }
+
   /** Pub/sub channel carrying positioned publications (`epoch:offset:data`). */
   envelope(channel: string): string {
     return `${this.envelopePrefix}${channel}`;

@@ -1,9 +1,9 @@
 /**
  * Lua run atomically inside Redis, so that position assignment, history append and fan-out of
  * one publication can never interleave with another publication of the same channel (I3, docs/architecture.md).
- * KEYS are the channel's meta hash and history stream; both carry the channel in a hash tag, so
- * they share a cluster slot. Meta fields: `e` epoch, `o` last offset, `k:<source>` last
- * idempotency sequence per source (e.g. a Kafka topic-partition).
+ * KEYS are the channel's meta hash, history stream and time checkpoints (RedisKeys.of); all carry
+ * the channel in a hash tag, so they share a cluster slot. Meta fields: `e` epoch, `o` last
+ * offset, `k:<source>` last idempotency sequence per source (e.g. a Kafka topic-partition).
  */
 
 /** Makes sure a channel has an epoch; a missing meta hash means its history is gone too. */
@@ -11,9 +11,38 @@ const ENSURE_EPOCH = `
 local epoch = redis.call('HGET', KEYS[1], 'e')
 if not epoch then
   epoch = ARGV_EPOCH
-  redis.call('DEL', KEYS[2])
+  redis.call('DEL', KEYS[2], KEYS[3])
   redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
 end
+`;
+
+/**
+ * Trims the history stream by age. Entry ids are `0-<offset>` (reads start at an offset), so
+ * XADD's MINID cannot name a time; instead a list of checkpoints records, for each eighth of the
+ * time to live, `start:ms:offset`: when the eighth began, and the time and offset of its latest
+ * publication. Every entry up to that offset was published by that time, so once the time is a
+ * whole time to live ago, XTRIM MINID drops them. An entry outlives its time to live by at most
+ * an eighth (reads skip it by its own expiry `x` meanwhile), also on a channel that publishes in
+ * bursts; the work per publication is two LINDEX and an LSET, plus an RPUSH, LPOP and XTRIM once
+ * per eighth. Needs `ms`, `offset` and `ttl` (ms) in scope.
+ */
+const TRIM_BY_AGE = `
+local newest = redis.call('LINDEX', KEYS[3], -1)
+local began = newest and tonumber(string.match(newest, '^%d+'))
+if began and ms - began < ttl / 8 then
+  redis.call('LSET', KEYS[3], -1, string.format('%d:%d:%d', began, ms, offset))
+else
+  redis.call('RPUSH', KEYS[3], string.format('%d:%d:%d', ms, ms, offset))
+end
+local oldest = redis.call('LINDEX', KEYS[3], 0)
+while oldest do
+  local last, upto = string.match(oldest, '^%d+:(%d+):(%d+)$')
+  if ms - tonumber(last) < ttl then break end
+  redis.call('XTRIM', KEYS[2], 'MINID', string.format('0-%d', tonumber(upto) + 1))
+  redis.call('LPOP', KEYS[3])
+  oldest = redis.call('LINDEX', KEYS[3], 0)
+end
+redis.call('PEXPIRE', KEYS[3], ttl)
 `;
 
 /**
@@ -31,11 +60,13 @@ if ARGV[7] ~= '' then
 end
 local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
 local size = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 if size > 0 then
-  redis.call('XADD', KEYS[2], 'MAXLEN', size, string.format('0-%d', offset), 'd', ARGV[2], 'x', string.format('%d', ms + tonumber(ARGV[4])))
-  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+  redis.call('XADD', KEYS[2], 'MAXLEN', size, string.format('0-%d', offset), 'd', ARGV[2], 'x', string.format('%d', ms + ttl))
+  redis.call('PEXPIRE', KEYS[2], ttl)
+${TRIM_BY_AGE}
 end
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('PUBLISH', ARGV[1], epoch .. string.format(':%d:%d:', offset, ms) .. ARGV[9] .. ':' .. ARGV[2])

@@ -13,15 +13,26 @@ export interface RedisStoreSettings {
   readonly prefix: string;
   /** How long a channel's epoch and offset outlive its last publication. */
   readonly positionTtlSeconds: number;
+  /** How long any command may take before it fails (`broker.commandTimeoutMs`). */
+  readonly commandTimeoutMs: number;
 }
 
-/** Fail fast while Redis is away: callers turn the error into a temporary error code. */
-export const FAIL_FAST: RedisOptions = {
-  lazyConnect: true,
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
-  retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
-};
+/** `broker.commandTimeoutMs`'s default, for connections made outside a hub's configuration. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
+
+/**
+ * Fail fast while Redis is away, and within `commandTimeoutMs` while it is there but does not
+ * answer (paused, swapping): callers turn either error into a temporary error code.
+ */
+export function failFast(commandTimeoutMs: number): RedisOptions {
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: commandTimeoutMs,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+  };
+}
 
 const PublishReply = z.tuple([z.string(), z.number().int(), z.number().int()]);
 const PositionReply = z.tuple([z.string(), z.number().int()]);
@@ -43,7 +54,7 @@ export class RedisStore {
   constructor(private readonly settings: RedisStoreSettings) {
     this.keys = new RedisKeys(settings.prefix);
     this.redis = new (optional<typeof IORedis>('ioredis').Redis)(settings.url, {
-      ...FAIL_FAST,
+      ...failFast(settings.commandTimeoutMs),
       connectionName: 'switchboard-commands',
     });
     for (const [name, lua] of [
@@ -51,7 +62,7 @@ export class RedisStore {
       ['sbPosition', POSITION_SCRIPT],
       ['sbHistory', HISTORY_SCRIPT],
     ] as const) {
-      this.redis.defineCommand(name, { numberOfKeys: 2, lua });
+      this.redis.defineCommand(name, { numberOfKeys: 3, lua });
     }
     const commands = this.redis as unknown as Record<string, ScriptCall>;
     const bind = (name: string): ScriptCall => {
@@ -70,8 +81,7 @@ export class RedisStore {
   ): Promise<Position> {
     const { idempotency } = extras;
     const reply = await this.scripts.publish(
-      this.keys.meta(channel),
-      this.keys.history(channel),
+      ...this.keys.of(channel),
       this.keys.envelope(channel),
       Buffer.from(data.buffer, data.byteOffset, data.byteLength),
       history.size,
@@ -88,18 +98,12 @@ export class RedisStore {
 
   async read(channel: string, query: ReadQuery): Promise<ChannelRead> {
     if (query.limit === 0) {
-      const reply = await this.scripts.position(
-        this.keys.meta(channel),
-        this.keys.history(channel),
-        newEpoch(),
-        this.settings.positionTtlSeconds,
-      );
+      const reply = await this.scripts.position(...this.keys.of(channel), newEpoch(), this.settings.positionTtlSeconds);
       const [ep, off] = PositionReply.parse(reply);
       return { top: { ep, off }, publications: [] };
     }
     const reply = await this.scripts.history(
-      this.keys.meta(channel),
-      this.keys.history(channel),
+      ...this.keys.of(channel),
       newEpoch(),
       this.settings.positionTtlSeconds,
       query.after + 1,

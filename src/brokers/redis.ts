@@ -13,10 +13,16 @@ import type {
   PublishExtras,
   ReadQuery,
 } from './broker.js';
-import { FAIL_FAST, RedisStore, type RedisStoreSettings } from './redis-store.js';
+import { failFast, RedisStore, type RedisStoreSettings } from './redis-store.js';
+import { isCommandTimeout, RedisWatch } from './redis-watch.js';
 
 /** Channels per SUBSCRIBE when resubscribing after a reconnect: bounded commands, few round trips. */
 const RESUBSCRIBE_BATCH = 1_000;
+/**
+ * How often both connections are sent a PING (redis-watch.ts): a Redis that stops answering is
+ * noticed within this plus the command timeout (3 s with the default 2 s timeout).
+ */
+const WATCH_INTERVAL_MS = 1_000;
 
 /**
  * The broker for many hubs: positions and history live in Redis (RedisStore), and each hub
@@ -34,7 +40,9 @@ export class RedisBroker implements Broker {
   private handler: BrokerEventHandler | undefined;
   /** Pub/sub channels subscribed, to subscribe again after a reconnect. */
   private readonly subscribed = new Set<string>();
+  /** The subscriber connection dropped, until every channel is subscribed again. */
   private interrupted = false;
+  private readonly watch: RedisWatch;
 
   constructor(
     settings: RedisStoreSettings,
@@ -42,9 +50,22 @@ export class RedisBroker implements Broker {
   ) {
     this.store = new RedisStore(settings);
     this.subscriber = new (optional<typeof IORedis>('ioredis').Redis)(settings.url, {
-      ...FAIL_FAST,
+      ...failFast(settings.commandTimeoutMs),
       connectionName: 'switchboard-subscriber',
       autoResubscribe: false,
+    });
+    // A Redis that holds its connections but does not answer may drop what it should deliver
+    // (or deliver it late): while it stalls, delivery counts as interrupted, and once it answers
+    // every channel checks its position (gap repair), as after a reconnect.
+    this.watch = new RedisWatch([this.store.redis, this.subscriber], WATCH_INTERVAL_MS, {
+      stalled: () => {
+        this.log.warn({ timeoutMs: settings.commandTimeoutMs }, 'redis does not answer; not ready');
+        this.deliveryChanged(!this.interrupted);
+      },
+      answered: () => {
+        this.log.info('redis answers again');
+        this.deliveryChanged(false);
+      },
     });
     for (const [role, connection] of [
       ['commands', this.store.redis],
@@ -54,9 +75,9 @@ export class RedisBroker implements Broker {
       connection.on('ready', () => this.log.info({ role }, 'redis ready'));
     }
     this.subscriber.on('close', () => {
-      if (this.interrupted || !this.handler) return;
+      const was = this.delivering;
       this.interrupted = true;
-      this.handler.onDeliveryInterrupted();
+      this.deliveryChanged(was);
     });
     this.subscriber.on('ready', () => {
       if (this.interrupted) void this.resubscribe();
@@ -67,15 +88,16 @@ export class RedisBroker implements Broker {
     this.handler = handler;
     this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel, message));
     await Promise.all([this.store.redis.connect(), this.subscriber.connect()]);
+    this.watch.start();
   }
 
   isReady(): boolean {
-    return this.store.redis.status === 'ready' && this.subscriber.status === 'ready' && !this.interrupted;
+    return this.store.redis.status === 'ready' && this.subscriber.status === 'ready' && this.delivering;
   }
 
   async subscribe(channels: readonly string[]): Promise<void> {
     const names = this.pubsubChannels(channels);
-    await this.subscriber.subscribe(...names);
+    await this.watched(this.subscriber.subscribe(...names));
     for (const name of names) this.subscribed.add(name);
   }
 
@@ -86,11 +108,11 @@ export class RedisBroker implements Broker {
   }
 
   publish(channel: string, data: Uint8Array, history: HistoryOptions, extras?: PublishExtras): Promise<Position> {
-    return this.store.publish(channel, data, history, extras);
+    return this.watched(this.store.publish(channel, data, history, extras));
   }
 
   read(channel: string, query: ReadQuery): Promise<ChannelRead> {
-    return this.store.read(channel, query);
+    return this.watched(this.store.read(channel, query));
   }
 
   /** On the channel's envelope pub/sub channel, marked by a leading `!` (an epoch never starts with one). */
@@ -99,6 +121,7 @@ export class RedisBroker implements Broker {
   }
 
   async close(): Promise<void> {
+    this.watch.stop();
     this.handler = undefined;
     await Promise.allSettled([this.store.close(), this.subscriber.quit()]);
     this.subscriber.disconnect();
@@ -116,9 +139,34 @@ export class RedisBroker implements Broker {
       return;
     }
     if (this.subscriber.status !== 'ready') return;
-    this.interrupted = false;
     this.log.info({ channels: names.length }, 'redis pub/sub resubscribed');
-    this.handler?.onDeliveryResumed();
+    const was = this.delivering;
+    this.interrupted = false;
+    this.deliveryChanged(was);
+  }
+
+  /** Whether publications flow: the subscriber is connected and subscribed, and Redis answers. */
+  private get delivering(): boolean {
+    return !this.interrupted && !this.watch.isStalled;
+  }
+
+  /**
+   * Tells the streams that delivery stopped or resumed, once each way, whichever of a reconnect
+   * or a stall (or both) caused it; `was` is whether it flowed before the change.
+   */
+  private deliveryChanged(was: boolean): void {
+    const now = this.delivering;
+    if (was === now || !this.handler) return;
+    if (now) this.handler.onDeliveryResumed();
+    else this.handler.onDeliveryInterrupted();
+  }
+
+  /** A command that timed out tells the watch at once, rather than at its next round. */
+  private watched<T>(command: Promise<T>): Promise<T> {
+    return command.catch((error: unknown) => {
+      if (isCommandTimeout(error)) this.watch.timedOut();
+      throw error;
+    });
   }
 
   private pubsubChannels(channels: readonly string[]): string[] {

@@ -57,8 +57,16 @@ export async function serve(argv: string[]): Promise<number> {
   }
   await node.start();
   return new Promise((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
-      log.info({ signal }, 'stopping');
+      if (stopping) {
+        // A second signal: an operator (or Ctrl-C twice) who will not wait for the drain.
+        log.info({ signal }, 'stopping now');
+        node.hurry();
+        return;
+      }
+      stopping = true;
+      log.info({ signal }, 'stopping (a second signal stops at once)');
       node
         .stop()
         .then(stopTracing)
@@ -70,7 +78,7 @@ export async function serve(argv: string[]): Promise<number> {
           },
         );
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
 }

@@ -1,5 +1,5 @@
 import type * as IORedis from 'ioredis';
-import { FAIL_FAST } from '../brokers/redis-store.js';
+import { failFast } from '../brokers/redis-store.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { optional } from '../optional.js';
@@ -43,8 +43,14 @@ export function createClusterState(settings: Config['broker'], log: Logger): Clu
     };
   }
   const { Redis } = optional<typeof IORedis>('ioredis');
-  const commands = new Redis(settings.url, { ...FAIL_FAST, connectionName: 'switchboard-cluster' });
-  const subscriber = new Redis(settings.url, { ...FAIL_FAST, connectionName: 'switchboard-control' });
+  const commands = new Redis(settings.url, {
+    ...failFast(settings.commandTimeoutMs),
+    connectionName: 'switchboard-cluster',
+  });
+  const subscriber = new Redis(settings.url, {
+    ...failFast(settings.commandTimeoutMs),
+    connectionName: 'switchboard-control',
+  });
   for (const [role, connection] of [
     ['cluster', commands],
     ['control', subscriber],

@@ -14,7 +14,7 @@ import { dispatch } from '../handlers/index.js';
 import { registerDemo } from '../http/demo.js';
 import { handleHealth, handleReady } from '../http/health.js';
 import { handleMetrics } from '../http/metrics.js';
-import { respondError, respondRefusal } from '../http/respond.js';
+import { closeAfter, respondError, respondRefusal } from '../http/respond.js';
 import { normalizeAddress } from '../limits/address.js';
 import { Session } from '../session/session.js';
 import { tlsOptions } from '../tls.js';
@@ -106,7 +106,7 @@ export class Server {
         hooks.onSessionClosed(session, code);
       },
     });
-    const route = guarded(limits.maxHttpHeaderBytes);
+    const route = guarded(limits.maxHttpHeaderBytes, hooks.refusing);
     registerApi(this.app, hooks.api, {
       access: node.auth.api,
       maxBodyBytes: limits.maxHttpBodyBytes,
@@ -190,9 +190,13 @@ export class Server {
 
 type RouteHandler = (res: HttpResponse, req: HttpRequest) => void;
 
-/** Wraps a route so that requests with oversized headers get 431 before the route sees them. */
-function guarded(maxHeaderBytes: number): (handler: RouteHandler) => RouteHandler {
+/**
+ * Wraps a route so that requests with oversized headers get 431 before the route sees them, and
+ * so that a draining hub answers with `Connection: close` (src/drain.ts).
+ */
+function guarded(maxHeaderBytes: number, draining: () => boolean): (handler: RouteHandler) => RouteHandler {
   return (handler) => (res, req) => {
+    if (draining()) closeAfter(res);
     const refused = headProblem(req, maxHeaderBytes);
     if (refused) respondRefusal(res, refused);
     else handler(res, req);
@@ -217,7 +221,7 @@ function upgrade(
     return;
   }
   if (hooks.refusing()) {
-    res.writeStatus('503 Service Unavailable').end('hub is shutting down; connect to another');
+    res.writeStatus('503 Service Unavailable').end('hub is shutting down; connect to another', true);
     return;
   }
   // Per-address limits and the origin allow-list (src/limits, src/auth): refused before any socket exists.

@@ -322,16 +322,38 @@ describe('Client', { timeout: 60_000 }, () => {
     );
   });
 
-  it('a drain push closes the socket and reconnects', async () => {
+  it('on a drain push the next socket is open and delivering before the old one closes: nothing missed, doubled or paused', async () => {
+    const draining = await extraHub({});
     const tapped = tap();
-    const c = client(hub.url, { WebSocket: tapped.WebSocket });
-    c.connect();
-    await nextEvent(c, 'connected');
-    const disconnected = nextEvent(c, 'disconnected');
-    socketAt(tapped, 0).inject({ t: 'drain', after: 0 });
-    assert.deepEqual(await disconnected, { code: 1000, reason: 'drain', reconnect: true });
-    await nextEvent(c, 'connected');
+    const c = client(draining.url, { WebSocket: tapped.WebSocket });
+    const sub = c.subscribe('moving');
+    const seen: unknown[] = [];
+    sub.on('publication', (publication) => seen.push(publication.data));
+    await sub.ready;
+    const events: DisconnectedEvent[] = [];
+    c.on('disconnected', (event) => events.push(event));
+    const publishing = (async () => {
+      for (let i = 1; i <= 40; i++) {
+        const body = JSON.stringify({ channel: 'moving', data: i });
+        await fetch(`${draining.http}/api/publish`, { method: 'POST', body });
+      }
+    })();
+    await waitFor(() => seen.length >= 5, 'the first publications');
+    const [old] = draining.node.sessions;
+    old?.send({ t: 'drain', after: 0 });
+    await publishing;
+    await waitFor(() => seen.length >= 40, 'every publication');
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(events, [], 'the client was never without a connection');
     assert.equal(tapped.sockets.length, 2);
+    await waitFor(() => old?.isClosed === true, 'the old socket to close');
+    assert.equal(draining.node.sessions.size, 1);
+    const [move] = socketAt(tapped, 1).framesOf('sub');
+    assert.equal(move?.ch, 'moving');
+    assert.ok(move?.since, 'the move resumes after where the channel stood');
   });
 
   it('frames that fail to decode are reported and ignored', async () => {

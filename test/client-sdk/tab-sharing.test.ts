@@ -158,6 +158,32 @@ describe('sharing one connection across tabs (WorkerHost, and Clients on port li
     assert.equal(hub.node.sessions.size, 1);
   });
 
+  it("moves the worker's connection when its hub drains, and no tab notices: no disconnection, nothing missed or doubled", async () => {
+    const tabsOf = [openTab(), openTab()];
+    const feeds = tabsOf.map((tab) => collect(tab, 'drained'));
+    await Promise.all(feeds.map((feed) => feed.subscription.ready));
+    const disconnects: number[] = [];
+    for (const tab of tabsOf) tab.on('disconnected', ({ code }) => disconnects.push(code));
+    const publishing = (async () => {
+      for (let i = 1; i <= 30; i++) {
+        const body = JSON.stringify({ channel: 'drained', data: i });
+        await fetch(`${hub.http}/api/publish`, { method: 'POST', body });
+      }
+    })();
+    await waitFor(() => feeds.every((feed) => feed.seen.length >= 5), 'the first publications');
+    const [old] = hub.node.sessions;
+    old?.send({ t: 'drain', after: 0 });
+    await publishing;
+    await waitFor(() => feeds.every((feed) => feed.seen.length >= 30), 'every publication in every tab');
+    for (const feed of feeds)
+      assert.deepEqual(
+        feed.seen.map((p) => p.data),
+        Array.from({ length: 30 }, (_, i) => i + 1),
+      );
+    assert.deepEqual(disconnects, []);
+    await waitFor(() => old?.isClosed === true && hub.node.sessions.size === 1, 'one socket, the new one');
+  });
+
   it('asks the tab for tokens, so token functions work through the worker', async () => {
     let calls = 0;
     const tab = openTab(async () => `token-${++calls}`);

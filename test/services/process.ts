@@ -131,6 +131,7 @@ export class ServiceProcess {
   private readonly opts: ServiceProcessOptions;
   private current: Running | undefined;
   private readonly tail: string[] = [];
+  private paused = false;
 
   constructor(opts: ServiceProcessOptions) {
     this.opts = opts;
@@ -195,10 +196,33 @@ export class ServiceProcess {
     }
   }
 
+  /**
+   * SIGSTOP: the process keeps its sockets open but answers nothing, like a paused VM, a host
+   * swapping, or a failover behind a proxy that holds the connection.
+   */
+  pause(): void {
+    const running = this.current;
+    if (!running || running.exit || this.paused) return;
+    this.note('=== SIGSTOP');
+    running.child.kill('SIGSTOP');
+    this.paused = true;
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    const running = this.current;
+    if (!running || running.exit || !this.paused) return;
+    this.note('=== SIGCONT');
+    running.child.kill('SIGCONT');
+    this.paused = false;
+  }
+
   /** SIGTERM, then SIGKILL after the grace period; resolves once the process has exited. */
   async stop(graceMs: number = this.opts.stopGraceMs ?? 5_000): Promise<void> {
     const running = this.current;
     if (!running || running.exit) return;
+    // A stopped process would hold SIGTERM until continued.
+    this.resume();
     this.note(`=== stop: SIGTERM (grace ${graceMs} ms)`);
     running.child.kill('SIGTERM');
     const timer = new AbortController();
@@ -218,6 +242,7 @@ export class ServiceProcess {
     if (!running || running.exit) return;
     this.note('=== SIGKILL');
     running.child.kill('SIGKILL');
+    this.paused = false;
     const timer = new AbortController();
     const exited = await Promise.race([
       running.exited.then(() => true),

@@ -9,6 +9,9 @@ import {
 } from '../services/index.js';
 import { type HubProcess, spawnHub } from './hub-process.js';
 
+/** How long HAProxy takes at most to stop routing to a hub whose /readyz fails (test/services/haproxy.ts), with a margin. */
+export const HAPROXY_NOTICES_MS = 1_500;
+
 export interface ClusterOptions {
   readonly hubs: number;
   /** Kafka topics to create (3 partitions each); Kafka is started only when some are named. */
@@ -36,6 +39,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   if (kafka && options.topics) await createTopics(kafka.brokers, options.topics, 3);
   const config = {
     broker: { type: 'redis', url: redis.url },
+    // HAProxy checks /readyz every 500 ms and takes a hub out after two failures: by 1 s.
+    shutdownDelaySeconds: HAPROXY_NOTICES_MS / 1000,
     shutdownGraceSeconds: 2,
     ...(options.config?.(kafka?.brokers ?? []) ?? {}),
   };

@@ -14,6 +14,18 @@ export interface Member {
   /** The hub name of each connection, latest last. */
   readonly nodes: string[];
   disconnects: number;
+  /** When it last received a publication (ms), and its longest time without one, since `measureSilences`. */
+  lastArrival: number | undefined;
+  longestSilenceMs: number;
+}
+
+/** The longest time each member went without a publication, over a window. */
+export interface Silences {
+  readonly longestMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Members whose longest silence was over `boundMs`. */
+  over(boundMs: number): number;
 }
 
 export interface Delivery {
@@ -47,6 +59,8 @@ export class Fleet {
         recoveries: new Map(),
         nodes: [],
         disconnects: 0,
+        lastArrival: undefined,
+        longestSilenceMs: 0,
       };
       client.on('connected', (result: ConnectResult) => member.nodes.push(result.node ?? '?'));
       client.on('disconnected', () => {
@@ -59,7 +73,13 @@ export class Fleet {
         member.recoveries.set(channel, recoveries);
         const subscription = client.subscribe(channel);
         member.subscriptions.push(subscription);
-        subscription.on('publication', ({ data }) => seqs.push((data as { seq: number }).seq));
+        subscription.on('publication', ({ data }) => {
+          seqs.push((data as { seq: number }).seq);
+          const now = performance.now();
+          if (member.lastArrival !== undefined)
+            member.longestSilenceMs = Math.max(member.longestSilenceMs, now - member.lastArrival);
+          member.lastArrival = now;
+        });
         subscription.on('subscribed', ({ recovered, reason }) => {
           if (recovered !== undefined) recoveries.push({ recovered, reason });
         });
@@ -132,6 +152,30 @@ export class Fleet {
       for (const member of this.of(channel)) sum.delivered += member.received.get(channel)?.length ?? 0;
     }
     return sum;
+  }
+
+  /** Starts measuring, per member, the longest time without a publication (from now). */
+  measureSilences(): void {
+    const now = performance.now();
+    for (const member of this.members) {
+      member.lastArrival = now;
+      member.longestSilenceMs = 0;
+    }
+  }
+
+  /** The longest silence of each member since `measureSilences`, up to now. */
+  silences(): Silences {
+    const now = performance.now();
+    const longest = this.members
+      .map((m) => Math.max(m.longestSilenceMs, now - (m.lastArrival ?? now)))
+      .sort((a, b) => a - b);
+    const at = (q: number) => longest[Math.min(longest.length - 1, Math.floor(q * longest.length))] ?? 0;
+    return {
+      longestMs: longest.at(-1) ?? 0,
+      p50Ms: at(0.5),
+      p99Ms: at(0.99),
+      over: (boundMs) => longest.filter((ms) => ms > boundMs).length,
+    };
   }
 
   close(): void {

@@ -6,6 +6,8 @@
 export class Flow {
   /** Seqs whose publish was acknowledged, per channel, in order. */
   readonly acked = new Map<string, number[]>();
+  /** Publishes that were refused or failed, with why. */
+  readonly failures: unknown[] = [];
   private readonly next = new Map<string, number>();
   private running = true;
   private readonly done: Promise<void>;
@@ -27,8 +29,9 @@ export class Flow {
         try {
           await publish(channel, seq);
           this.acked.get(channel)?.push(seq);
-        } catch {
+        } catch (error) {
           // Unacknowledged: neither owed nor forbidden.
+          this.failures.push(error);
         }
         const due = started + (tick + 1) * intervalMs;
         if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
@@ -49,6 +52,16 @@ export class Flow {
   async stop(): Promise<void> {
     this.running = false;
     await this.done;
+  }
+
+  /** How many publications were acknowledged so far, per channel: acked seqs after it are `ackedSince(mark)`. */
+  mark(): Map<string, number> {
+    return new Map([...this.acked].map(([channel, seqs]) => [channel, seqs.length]));
+  }
+
+  /** The seqs acknowledged after `mark`, per channel. */
+  ackedSince(mark: ReadonlyMap<string, number>): Map<string, number[]> {
+    return new Map([...this.acked].map(([channel, seqs]) => [channel, seqs.slice(mark.get(channel) ?? 0)]));
   }
 
   /** How many publications were acknowledged, over all channels. */

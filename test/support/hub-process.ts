@@ -23,7 +23,14 @@ export async function spawnHub(config: object, port?: number): Promise<HubProces
   const file = join(dir, 'hub.json');
   writeFileSync(
     file,
-    JSON.stringify({ host: '127.0.0.1', log: { level: 'warn' }, demo: { enabled: false }, ...config }),
+    // No balancer unless the config says so (a cluster does): a stopped hub need not wait for one.
+    JSON.stringify({
+      host: '127.0.0.1',
+      log: { level: 'warn' },
+      demo: { enabled: false },
+      shutdownDelaySeconds: 0,
+      ...config,
+    }),
   );
   const http = `http://127.0.0.1:${hubPort}`;
   const process = new ServiceProcess({

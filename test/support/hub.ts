@@ -31,6 +31,8 @@ export async function startHub(overrides: DeepPartial<Config> = {}): Promise<Tes
     host: '127.0.0.1',
     log: { level: 'silent' },
     shutdownGraceSeconds: 0,
+    // No balancer in front of a test hub: nothing to wait for before it stops.
+    shutdownDelaySeconds: 0,
     // No simulated publications in tests that do not ask for them.
     demo: { enabled: false },
     ...overrides,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { PositionedPublication } from '../../../src/brokers/broker.js';
-import { HistoryRing } from '../../../src/brokers/history-ring.js';
+import { entryBytes, HistoryRing } from '../../../src/brokers/history-ring.js';
 
 const publication = (off: number): PositionedPublication => ({
   channel: 'c',
@@ -52,6 +52,26 @@ describe('the history ring', () => {
       [3, 4, 5, 6],
       'offset 2 expired at 100',
     );
-    assert.equal(ring.newestExpiry, 1_000);
+  });
+});
+
+describe('the history ring counts what it drops', () => {
+  const sized = (off: number, bytes: number): PositionedPublication => ({
+    channel: 'c',
+    position: { ep: 'e', off },
+    data: new Uint8Array(bytes),
+  });
+
+  it('reports the bytes of every entry it drops, by size, by age or all at once', () => {
+    const ring = new HistoryRing();
+    assert.equal(ring.push(sized(1, 10), 100, 2), 0);
+    assert.equal(ring.push(sized(2, 20), 200, 2), 0);
+    assert.equal(ring.push(sized(3, 30), 300, 2), entryBytes(sized(1, 10)), 'the oldest went for the size');
+    assert.equal(ring.oldestOffset, 2);
+    assert.equal(ring.dropExpired(250), entryBytes(sized(2, 20)), 'offset 2 expired at 200');
+    assert.equal(ring.oldestOffset, 3);
+    assert.equal(ring.clear(), entryBytes(sized(3, 30)));
+    assert.equal(ring.oldestOffset, undefined);
+    assert.equal(ring.dropOldest(), 0, 'nothing left to drop');
   });
 });

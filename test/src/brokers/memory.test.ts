@@ -23,3 +23,23 @@ describe('memory broker memory bound', () => {
     await broker.close();
   });
 });
+
+describe('memory broker history bound over all channels', () => {
+  it("keeps the history of all channels within maxHistoryBytes, dropping the node's oldest first", async () => {
+    const data = new Uint8Array(1_000);
+    const perPublication = data.byteLength + 320;
+    const broker = new MemoryBroker({ maxHistoryBytes: 10 * perPublication });
+    await broker.start(collector([]));
+    const history = { size: 100, ttlMs: 60_000 };
+    for (let i = 0; i < 6; i++) await broker.publish('old', data, history);
+    for (let i = 0; i < 8; i++) await broker.publish('new', data, history);
+    assert.ok(broker.historyBytes <= 10 * perPublication);
+    assert.deepEqual(
+      (await broker.read('old', { after: 0, limit: 100 })).publications.map((p) => p.position.off),
+      [5, 6],
+      "the old channel's first four made room",
+    );
+    assert.equal((await broker.read('new', { after: 0, limit: 100 })).publications.length, 8);
+    await broker.close();
+  });
+});

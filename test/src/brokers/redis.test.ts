@@ -12,7 +12,12 @@ import { brokerContract } from './contract.js';
 
 const log = createLogger('silent');
 const history = { size: 10, ttlMs: 60_000 };
-const settings = (url: string) => ({ url, prefix: 'sb:', positionTtlSeconds: 3600 });
+const settings = (url: string, commandTimeoutMs = 2_000) => ({
+  url,
+  prefix: 'sb:',
+  positionTtlSeconds: 3600,
+  commandTimeoutMs,
+});
 
 describe('redis broker', () => {
   let redis: RedisService;
@@ -60,6 +65,67 @@ describe('redis broker', () => {
         Array.from({ length: 200 }, (_, i) => i + 1),
       );
       await publishers[1]?.close();
+    });
+
+    it('trims history by age in Redis itself, not only when read: an entry outlives its time to live by an eighth at most', async () => {
+      const aged = { size: 10_000, ttlMs: 800 };
+      for (let i = 1; i <= 20; i++) await broker.publish('aged', encodeData(i), aged);
+      assert.equal(await client.xlen('sb:{aged}:h'), 20);
+      await new Promise((resolve) => setTimeout(resolve, 800 + 100 + 50));
+      await broker.publish('aged', encodeData(21), aged);
+      assert.equal(await client.xlen('sb:{aged}:h'), 1, 'the 20 older than 800 ms are gone from Redis');
+      const read = await broker.read('aged', { after: 0, limit: 100 });
+      assert.deepEqual(
+        read.publications.map((p) => p.position.off),
+        [21],
+      );
+    });
+  });
+
+  describe('when Redis stops answering but keeps its connections (SIGSTOP)', () => {
+    it('fails commands within the command timeout, turns not ready, and reports delivery interrupted, then resumed', async () => {
+      const own = await startRedis();
+      const broker = new RedisBroker(settings(own.url, 300), log);
+      const events: string[] = [];
+      await broker.start({
+        onPublication: () => undefined,
+        onPresence: () => undefined,
+        onDeliveryInterrupted: () => events.push('interrupted'),
+        onDeliveryResumed: () => events.push('resumed'),
+      });
+      await broker.subscribe(['stalled']);
+      await broker.publish('stalled', encodeData(1), history);
+      own.process.pause();
+      try {
+        const started = Date.now();
+        await assert.rejects(broker.publish('stalled', encodeData(2), history), /timed out/);
+        const waited = Date.now() - started;
+        assert.ok(waited < 300 + 200, `answered after ${waited} ms, within the 300 ms timeout`);
+        assert.equal(broker.isReady(), false, 'not ready once a command timed out');
+        assert.deepEqual(events, ['interrupted']);
+      } finally {
+        own.process.resume();
+      }
+      await waitFor(() => broker.isReady(), 'ready once Redis answers', 5_000);
+      assert.deepEqual(events, ['interrupted', 'resumed']);
+      assert.equal((await broker.publish('stalled', encodeData(3), history)).off >= 2, true);
+      await broker.close();
+      await own.destroy();
+    });
+
+    it('notices a stall without any command of its own, through its PING', async () => {
+      const own = await startRedis();
+      const broker = new RedisBroker(settings(own.url, 300), log);
+      await broker.start(collector([]));
+      own.process.pause();
+      try {
+        await waitFor(() => !broker.isReady(), 'not ready while paused', 3_000);
+      } finally {
+        own.process.resume();
+      }
+      await waitFor(() => broker.isReady(), 'ready again', 5_000);
+      await broker.close();
+      await own.destroy();
     });
   });
 
