@@ -102,7 +102,7 @@ export function evaluateTargets(results: Omit<RunResults, 'targets'>): Target[] 
 function ingressTargets(results: Omit<RunResults, 'targets'>): Target[] {
   const targets: Target[] = [];
   for (const r of results.ingress ?? []) {
-    if (r.broker !== 'redis' || !r.max || !r.half) continue;
+    if (r.broker !== 'redis' || !r.max) continue;
     if (r.path === 'kafka') {
       targets.push({
         what: `Kafka ingress, Redis broker, ${r.partitions} partition(s): publications/s into one hub`,
@@ -110,6 +110,7 @@ function ingressTargets(results: Omit<RunResults, 'targets'>): Target[] {
         measured: `${fmtRate(r.max.pubsPerSec)}/s`,
         met: r.max.pubsPerSec >= 50_000,
       });
+      if (!r.half) continue;
       targets.push({
         what: `Kafka ingress, Redis broker, ${r.partitions} partition(s): p99 at half the maximum (${fmtRate(r.half.offeredPubs ?? 0)}/s)`,
         goal: '< 50 ms, nothing dropped',

@@ -71,8 +71,11 @@ export async function primeKafka(lg: LoadGen, publisher: LoadGen, target: Target
     const channels = load.channels.map((name) => ({ name, fanout: load.fanout }));
     const args = { target, via: 'kafka', kafka: load.kafka, channels, mode: 'rate', rate: 50, inflight: 1e9 };
     await publisher.call('publish', { ...args, durationMs: 500 });
-    await sleep(1000);
-    if ((await lg.call<Snapshot>('snapshot')).delivered > 0) return;
+    // Polled: a consumer already at the end delivers within a few ms; a new one takes ~1 s.
+    for (let k = 0; k < 10; k++) {
+      await sleep(100);
+      if ((await lg.call<Snapshot>('snapshot')).delivered > 0) return;
+    }
   }
   throw new Error('Kafka ingress delivered nothing within 30 s (see bench/results/logs/)');
 }

@@ -89,11 +89,16 @@ export function ingressSpecs(): IngressSpec[] {
   return specs;
 }
 
-/** Shorter than the fan-out windows: 20 subscribers reach a steady state within a few hundred ms. */
-function ingressWindow(options: Options): Window {
+/**
+ * Shorter than the fan-out windows: 20 subscribers reach a steady state within a few hundred ms.
+ * Kafka warms up longer: the producer's first batches, the consumer's fetches and (Redis broker)
+ * the first round trips fill the pipeline over about a second.
+ */
+function ingressWindow(options: Options, path: IngressPath): Window {
+  const warmupMs = (options.quick ? 500 : 1000) + (path === 'kafka' ? (options.quick ? 500 : 1000) : 0);
   return options.quick
-    ? { warmupMs: 500, measureMs: 1500, quietWaitMs: 300 }
-    : { warmupMs: 1000, measureMs: 3000, quietWaitMs: 1500 };
+    ? { warmupMs, measureMs: 1500, quietWaitMs: 200 }
+    : { warmupMs, measureMs: 3000, quietWaitMs: 1500 };
 }
 
 const namespaceOf = (spec: IngressSpec) => (spec.path === 'kafka' ? `kafka${spec.partitions}` : 'bench');
@@ -145,7 +150,7 @@ function unavailable(spec: IngressSpec, rig: BrokerRig, kafkaError: string | und
 
 async function measureRow(options: Options, spec: IngressSpec, rig: BrokerRig): Promise<IngressResult> {
   const { progress } = options;
-  const window = ingressWindow(options);
+  const window = ingressWindow(options, spec.path);
   const prefix = `${namespaceOf(spec)}:c`;
   const channels = Array.from({ length: INGRESS_CHANNELS }, (_, i) => `${prefix}${i}`);
   const viaKafka = spec.path === 'kafka';
@@ -181,6 +186,10 @@ async function measureRow(options: Options, spec: IngressSpec, rig: BrokerRig): 
     progress.set(`${spec.title} (${spec.broker}): maximum`);
     const max = await measureQuiet(options, measured, load, 'max', undefined, window);
     progress.log(`  ${'max'.padEnd(5)} ${describe(max)}`);
+    if (max.pubsPerSec === 0) {
+      // Half of nothing measures nothing; the maximum stays in the results for what it shows.
+      return { ...spec, channels: INGRESS_CHANNELS, max, unavailable: 'nothing delivered at the maximum' };
+    }
     const rate = Math.max(1, Math.round(max.pubsPerSec / 2));
     progress.set(`${spec.title} (${spec.broker}): ${rate} publications/s (half)`);
     const half = await measureQuiet(options, measured, load, 'rate', rate, window);
@@ -191,13 +200,17 @@ async function measureRow(options: Options, spec: IngressSpec, rig: BrokerRig): 
   }
 }
 
-/** The rows of one broker on one hub (and its Redis), in order. */
+/**
+ * The rows of one broker on one hub (and its Redis), in order. Its processes are stopped in the
+ * background (a hub leaving its Kafka group takes seconds); `stopping` collects those stops.
+ */
 async function runBroker(
   options: Options,
   broker: BrokerType,
   specs: readonly IngressSpec[],
   kafka: BenchKafka | undefined,
   kafkaError: string | undefined,
+  stopping: Promise<void>[],
 ): Promise<IngressResult[]> {
   const { progress } = options;
   const results: IngressResult[] = [];
@@ -248,10 +261,9 @@ async function runBroker(
       }
     }
   } finally {
-    await lg.stop();
-    await producer?.stop();
-    await hub?.stop();
-    await redis?.stop();
+    const stops = [lg.stop(), producer?.stop(), hub?.stop()];
+    const redisStopped = redis;
+    stopping.push(Promise.all(stops).then(() => redisStopped?.stop()));
   }
   return results;
 }
@@ -273,6 +285,7 @@ export async function ingress(
   let kafka: BenchKafka | undefined;
   let kafkaError: string | undefined;
   const results: IngressResult[] = [];
+  const stopping: Promise<void>[] = [];
   try {
     const partitions = [...new Set(specs.flatMap((s) => (s.path === 'kafka' && s.partitions ? [s.partitions] : [])))];
     if (partitions.length > 0) {
@@ -289,9 +302,10 @@ export async function ingress(
     }
     for (const broker of ['memory', 'redis'] as const) {
       const mine = specs.filter((s) => s.broker === broker);
-      if (mine.length > 0) results.push(...(await runBroker(bounded, broker, mine, kafka, kafkaError)));
+      if (mine.length > 0) results.push(...(await runBroker(bounded, broker, mine, kafka, kafkaError, stopping)));
     }
   } finally {
+    await Promise.all(stopping);
     await kafka?.stop();
   }
   return results;
