@@ -119,15 +119,7 @@ export class RedisStore {
     }
     pipeline.exec().then(
       (results) => {
-        calls.forEach((call, i) => {
-          const [error, reply] = results?.[i] ?? [new Error('no reply from Redis'), undefined];
-          if (error) return rejectAll(call, error);
-          const parsed = PublishReply.safeParse(reply);
-          if (!parsed.success || parsed.data.length !== 1 + 2 * call.items.length)
-            return rejectAll(call, new Error('unexpected publish reply from Redis'));
-          const [ep, ...offsets] = parsed.data;
-          call.items.forEach((item, j) => item.resolve({ ep, off: offsets[2 * j] as number }));
-        });
+        for (const [i, call] of calls.entries()) settle(call, results?.[i]);
       },
       (error: unknown) => {
         const reason = error instanceof Error ? error : new Error('Redis pipeline failed');
@@ -172,6 +164,18 @@ export class RedisStore {
   private positionTtl(history: HistoryOptions): number {
     return Math.max(this.settings.positionTtlSeconds, Math.ceil(history.ttlMs / 1000));
   }
+}
+
+/** Settles a call's items with its pipeline reply: a position each, or the call's error. */
+function settle(call: PublishCall, result: [Error | null, unknown] | undefined): void {
+  const [error, reply] = result ?? [new Error('no reply from Redis'), undefined];
+  if (error) return rejectAll(call, error);
+  const parsed = PublishReply.safeParse(reply);
+  if (!parsed.success || parsed.data.length !== 1 + 2 * call.items.length) {
+    return rejectAll(call, new Error('unexpected publish reply from Redis'));
+  }
+  const [ep, ...offsets] = parsed.data;
+  for (const [j, item] of call.items.entries()) item.resolve({ ep, off: offsets[2 * j] as number });
 }
 
 function rejectAll(call: PublishCall, error: Error): void {
