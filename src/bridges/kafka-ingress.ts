@@ -51,7 +51,12 @@ export class KafkaIngress {
   private consumer: Consumer | undefined;
   private joined = false;
   private stopping = false;
-  private lastFetch = Date.now();
+  /**
+   * When the consumer last fetched, or last retried handing a slice to a broker that refused it:
+   * a partition held back by a broker outage is not a stalled consumer, and restarting it would
+   * only rejoin the group.
+   */
+  private lastActivity = Date.now();
   private restarting: Promise<void> | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private readonly routes: Map<string, IngressRoute>;
@@ -72,7 +77,7 @@ export class KafkaIngress {
     const stallMs = this.settings.stallTimeoutSeconds * 1000;
     this.watchdog = setInterval(
       () => {
-        if (!this.restarting && this.consumer && Date.now() - this.lastFetch > stallMs)
+        if (!this.restarting && this.consumer && Date.now() - this.lastActivity > stallMs)
           void this.restart('stopped fetching');
       },
       Math.min(5_000, stallMs / 2),
@@ -101,9 +106,9 @@ export class KafkaIngress {
     });
     this.consumer = consumer;
     this.joined = false;
-    this.lastFetch = Date.now();
+    this.lastActivity = Date.now();
     consumer.on(consumer.events.FETCH_START, () => {
-      this.lastFetch = Date.now();
+      this.lastActivity = Date.now();
     });
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.joined = true;
@@ -213,6 +218,7 @@ export class KafkaIngress {
       }
       await sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt));
       await heartbeat().catch(() => undefined);
+      this.lastActivity = Date.now();
       pending = refused;
     }
     return true;
