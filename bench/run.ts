@@ -4,10 +4,12 @@
  *
  * Measures Switchboard against a bare uWebSockets.js server in the same run: server CPU per
  * delivery, deliveries per second, latency and bytes per push for each publish pattern (deep and
- * single WebSocket publishes, HTTP, Redis, Kafka), wire format and TLS; idle connections,
- * connection churn, RPC round trips through Kafka, and (full mode) 50,000 connections over three
- * hub processes. Groups for --only: fanout, patterns, redis, kafka, json, tls, idle, churn, rpc,
- * cluster (presence, api: not yet).
+ * single WebSocket publishes, HTTP, Redis, Kafka), wire format and TLS; publications per second
+ * into one hub by each ingress path (Kafka with 1, 3 and 12 partitions, HTTP, batch HTTP, client
+ * publishes, the publisher helper) on the memory and Redis brokers; idle connections, connection
+ * churn, RPC round trips through Kafka, and (full mode) 50,000 connections over three hub
+ * processes. Groups for --only: fanout, patterns, redis, kafka, json, tls, ingress, idle, churn,
+ * rpc, cluster (presence, api: not yet).
  * --until-quiet N repeats each measurement up to N times until the rest of the machine used under
  * 0.1 core during its window (default 3, quick 1), and marks those that never got there.
  * Writes bench/results/<id>.json; a full run (or any run with --record) appends a section to
@@ -33,6 +35,7 @@ import { type ClusterResult, cluster } from './lib/scenarios/cluster.js';
 import { CLIENT_CPU, type Options } from './lib/scenarios/common.js';
 import { type FanoutResult, fanout } from './lib/scenarios/fanout.js';
 import { type IdleResult, idle } from './lib/scenarios/idle.js';
+import { type IngressResult, ingress, ingressSpecs } from './lib/scenarios/ingress.js';
 import { QUIET_CORES } from './lib/scenarios/measure.js';
 import { type RpcResult, rpc } from './lib/scenarios/rpc.js';
 import { HOOKS, scenarios } from './lib/scenarios/table.js';
@@ -71,7 +74,7 @@ if (values.render) {
 
 const quick = values.quick ?? false;
 const only = new Set(
-  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,churn,rpc,cluster,presence,api')
+  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,ingress,churn,rpc,cluster,presence,api')
     .split(',')
     .map((s) => s.trim()),
 );
@@ -84,6 +87,7 @@ if (!Number.isInteger(untilQuiet) || untilQuiet < 1 || untilQuiet > 20) {
 setPinning(!values['no-pin']);
 
 const SCENARIOS = scenarios(quick).filter((e) => only.has(e.group) || only.has(e.spec.id));
+const INGRESS = ingressSpecs().filter((s) => only.has('ingress') || only.has(s.id));
 
 function git(...args: string[]): string {
   try {
@@ -166,6 +170,7 @@ async function main(): Promise<void> {
   }
   progress.start();
   const fanoutResults: FanoutResult[] = [];
+  let ingressResults: IngressResult[] = [];
   let idleResults: IdleResult[] = [];
   let churnResults: ChurnResult[] = [];
   let clusterResult: ClusterResult | undefined;
@@ -176,6 +181,10 @@ async function main(): Promise<void> {
       idleResults = await idle(options, quick ? [10_000] : [10_000, 15_000]);
     }
     fanoutResults.push(...(await runFanouts(options)));
+    if (INGRESS.length > 0) {
+      progress.log('Ingress: publications/s into one hub');
+      ingressResults = await ingress(options, INGRESS, () => startBenchKafka(CLIENT_CPU));
+    }
     if (only.has('churn')) {
       progress.log('Churn');
       churnResults = await churn(options);
@@ -209,6 +218,7 @@ async function main(): Promise<void> {
     quietCores: QUIET_CORES,
     durationSeconds: (performance.now() - started) / 1000,
     fanout: fanoutResults,
+    ingress: ingressResults,
     idle: idleResults,
     churn: churnResults,
     cluster: clusterResult,

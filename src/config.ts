@@ -192,6 +192,11 @@ const KafkaSettings = z.strictObject({
   stallTimeoutSeconds: z.number().int().min(15).max(3600).default(60),
   /** Milliseconds without heartbeats before the group gives a dead hub's partitions to the others. */
   sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(30_000),
+  /**
+   * Partitions a hub hands to the broker at once (kafkajs' partitionsConsumedConcurrently): with
+   * 1, a hub consuming 12 partitions would publish one partition's batch at a time.
+   */
+  partitionsConsumedConcurrently: z.number().int().min(1).max(256).default(16),
   /** Where a new consumer group starts reading: only new events, or the topics' retained history. */
   fromBeginning: z.boolean().default(false),
   /** Milliseconds a client publish waits for the egress topic to acknowledge it. */

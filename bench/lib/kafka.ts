@@ -10,8 +10,8 @@ import { adoptPid, pin } from './procs.js';
 export interface BenchKafka {
   readonly brokers: string[];
   readonly pid: number;
-  /** Creates `topic` (3 partitions, as the tests' default) and waits for its leaders. */
-  topic(topic: string): Promise<string>;
+  /** Creates `topic` (3 partitions unless told, as the tests' default) and waits for its leaders. */
+  topic(topic: string, partitions?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -29,8 +29,8 @@ export async function startBenchKafka(cpu: number): Promise<BenchKafka> {
   return {
     brokers: kafka.brokers,
     pid,
-    topic: async (topic) => {
-      await createTopics(kafka.brokers, [topic]);
+    topic: async (topic, partitions = 3) => {
+      await createTopics(kafka.brokers, [topic], partitions);
       return topic;
     },
     stop: async () => {

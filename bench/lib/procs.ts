@@ -111,8 +111,11 @@ export interface HubOptions {
   readonly profileDir?: string;
   /** Serve wss: with this certificate. */
   readonly tls?: Certificate;
-  /** Ingest Kafka `topic` into the channels of `namespace`. */
-  readonly kafka?: { readonly brokers: string[]; readonly topic: string; readonly namespace: string };
+  /** Ingest each Kafka `topic` into the channels of its `namespace` (one consumer group for them all). */
+  readonly kafka?: {
+    readonly brokers: string[];
+    readonly ingress: readonly { readonly topic: string; readonly namespace: string }[];
+  };
   /** Route every `rpc` method to Kafka request `topic` (docs/rpc.md). */
   readonly rpc?: { readonly brokers: string[]; readonly topic: string };
 }
@@ -152,7 +155,9 @@ export function benchHubConfig(port: number, options: HubOptions): object {
       ? {
           // A fresh group per hub: it starts at the topic's end and never waits for an older member.
           kafka: { brokers: options.kafka.brokers, groupId: `${options.name}-${port}`, sessionTimeoutMs: 6000 },
-          namespaces: { [options.kafka.namespace]: { kafkaIngress: { topic: options.kafka.topic } } },
+          namespaces: Object.fromEntries(
+            options.kafka.ingress.map(({ topic, namespace }) => [namespace, { kafkaIngress: { topic } }]),
+          ),
         }
       : {}),
     ...(options.rpc

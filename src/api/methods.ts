@@ -115,6 +115,33 @@ export const METHODS = {
       return { epoch, offset };
     },
   }),
+  batch: method({
+    summary: 'Publish many payloads, each to its channel, in order; answers each position, or why it failed.',
+    request: S.BatchRequest,
+    response: S.BatchResponse,
+    async run(api, { publications }) {
+      brokerReady(api);
+      const items = publications.map(({ channel, data }, i) => {
+        try {
+          return { channel, data, history: api.namespaces.of(channel).history };
+        } catch (error) {
+          if (error instanceof HubError)
+            throw new ApiError('400 Bad Request', `publications.${i}.channel: ${error.message}`);
+          throw error;
+        }
+      });
+      // All at once and in order: the broker applies them in that order, one call per channel.
+      const results = await Promise.all(
+        items.map(({ channel, data, history }) =>
+          api.broker.publish(channel, encodeData(data), history).then(
+            (position) => ({ epoch: position.ep, offset: position.off }),
+            () => ({ error: 'broker is not available' }),
+          ),
+        ),
+      );
+      return { results };
+    },
+  }),
   broadcast: method({
     summary: 'Publish one payload to many channels; answers each position, or why that channel failed.',
     request: S.BroadcastRequest,

@@ -55,6 +55,30 @@ export const BroadcastResponse = z.object({
   ),
 });
 
+/** Publications one `batch` call takes at most. */
+export const MAX_BATCH = 1_000;
+
+export const BatchRequest = z.strictObject({
+  publications: z
+    .array(z.strictObject({ channel: Channel, data: Data }))
+    .min(1)
+    .max(MAX_BATCH)
+    .meta({
+      description:
+        'Published in this order: publications of one channel get consecutive positions in it when nobody else publishes there meanwhile.',
+    }),
+});
+export const BatchResponse = z.object({
+  results: z
+    .array(
+      z.union([
+        z.object({ epoch: Epoch, offset: Offset }),
+        z.object({ error: z.string().meta({ description: 'Why this publication failed; the others stand.' }) }),
+      ]),
+    )
+    .meta({ description: 'One per publication, in the order of the request.' }),
+});
+
 export const SubscribeRequest = Target.extend({ channel: Channel })
   .refine(needsTarget, TARGET_MESSAGE)
   .meta({

@@ -13,7 +13,7 @@ export const API_HELP = `  --api URL   the hub's HTTP address (default: $SWITCHB
 const USAGE = `Usage: switchboard api METHOD [JSON] [--api URL] [--key KEY]
 
 Calls the server API (POST /api/METHOD with the JSON body, {} when omitted) and prints the
-hub's answer as one JSON line. Methods: publish, broadcast, subscribe, unsubscribe, disconnect,
+hub's answer as one JSON line. Methods: publish, batch, broadcast, subscribe, unsubscribe, disconnect,
 refresh, revoke, channels, info, history, presence, presence_stats (docs/server-api.md).
 Exits 1 when the hub refuses, naming the status and the reason.
 ${API_HELP}`;

@@ -3,7 +3,9 @@ import type { z } from 'zod';
 /** A key an answer may name: short and plain. Anything else is untrusted text the answer does not repeat. */
 const PRINTABLE_KEY = /^[A-Za-z0-9_]{1,64}$/;
 
-const keyText = (key: PropertyKey) => (typeof key === 'string' && PRINTABLE_KEY.test(key) ? key : '…');
+/** Array indexes (numbers in zod's paths) are the caller's own positions: safe to name. */
+const keyText = (key: PropertyKey) =>
+  typeof key === 'number' ? String(key) : typeof key === 'string' && PRINTABLE_KEY.test(key) ? key : '…';
 
 /**
  * Why a body was refused, from its first issue: the field's path and zod's message. Zod's

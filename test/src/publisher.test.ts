@@ -31,4 +31,30 @@ describe('publisher helper', () => {
     await publisher.close();
     subscriber.close();
   });
+
+  it('publishMany: in order, one outcome per item, a bad item failing alone', async () => {
+    const subscriber = await RawClient.connected(fixture.hub.url);
+    await subscriber.ok({ t: 'sub', ch: 'ticks:1' });
+    const publisher = new Publisher({ url: fixture.redis.url, history: { size: 1_000, ttlSeconds: 60 } });
+    await publisher.connect();
+    const items = Array.from({ length: 600 }, (_, i) => ({ channel: i % 2 ? 'ticks:1' : 'ticks:2', data: { i } }));
+    const outcomes = await publisher.publishMany(items);
+    assert.deepEqual(
+      outcomes.filter((_, i) => i % 2).map((o) => ('offset' in o ? o.offset : -1)),
+      Array.from({ length: 300 }, (_, n) => n + 1),
+    );
+    await waitFor(() => subscriber.publications('ticks:1').length === 300, 'every publication');
+    assert.deepEqual(
+      subscriber.publications('ticks:1').map((p) => p.d),
+      items.filter((_, i) => i % 2).map((item) => item.data),
+    );
+    const [bad, good] = await publisher.publishMany([
+      { channel: 'bad channel', data: 1 },
+      { channel: 'ticks:1', data: 'after' },
+    ]);
+    assert.ok(bad && 'error' in bad, 'the bad item fails');
+    assert.ok(good && 'offset' in good && good.offset === 301, 'the next one stands');
+    await publisher.close();
+    subscriber.close();
+  });
 });

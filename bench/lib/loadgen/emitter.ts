@@ -13,6 +13,11 @@ export interface Emitter {
   /** Positive replies (acks, 200s) and failures so far. */
   readonly acks: number;
   readonly errors: number;
+  /**
+   * A path with bounded concurrency calls `wake` whenever a slot frees, so the loop refills it
+   * at once instead of at its next 1 ms timer (which a busy machine stretches to tens of ms).
+   */
+  onFree?(wake: () => void): void;
 }
 
 /** The channels of one publish call, their sequence numbers across calls, and the deliveries expected. */

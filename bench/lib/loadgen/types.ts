@@ -32,11 +32,15 @@ export interface PublishChannel {
  *   ws           a client connection writing `pub` frames in deep batches (up to 512 per write)
  *   ws-single    a client connection writing one `pub` per write, at most 16 unacknowledged
  *   http         pipelined `POST /api/publish` on one keep-alive connection
- *   http-single  one publication per request, 4 keep-alive connections, each awaiting its response
+ *   http-single  one publication per request, `connections` keep-alive connections (default 4), each
+ *                awaiting its response
+ *   http-batch   `POST /api/batch` with up to 512 publications per request, `connections` keep-alive
+ *                connections (default 8), each awaiting its response
  *   redis        the publisher helper (switchboard/publisher) on the hub's Redis
+ *   redis-many   the publisher helper's `publishMany`, up to 512 publications per call
  *   kafka        a kafkajs producer to a topic the hub ingests
  */
-export type Via = 'ws' | 'ws-single' | 'http' | 'http-single' | 'redis' | 'kafka';
+export type Via = 'ws' | 'ws-single' | 'http' | 'http-single' | 'http-batch' | 'redis' | 'redis-many' | 'kafka';
 
 /** Connections to `target` numbered from `base`, subscribing by `patterns`, from loopback `sources`. */
 interface ConnectionArgs {
@@ -63,6 +67,8 @@ export interface PublishArgs {
   readonly durationMs: number;
   /** Deliveries published but not yet received, at most (mode `max`; also a safety bound for `rate`). */
   readonly inflight: number;
+  /** Keep-alive connections of the `http-single` and `http-batch` paths. */
+  readonly connections?: number;
 }
 
 export interface ChurnArgs extends ConnectionArgs {

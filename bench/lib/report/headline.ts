@@ -5,6 +5,7 @@
  * recorded section (markdown).
  */
 import { fmtRate } from '../progress.js';
+import { ingressTable } from './ingress.js';
 import {
   ceilingFor,
   costRatio,
@@ -75,15 +76,26 @@ export function headlineTable(results: RunResults, as: 'console' | 'markdown'): 
 
 export function consoleTable(results: RunResults): string {
   const other = otherLoad(results);
-  const lines = [
-    '',
-    `Fan-out at the maximum (${results.machine.cpuModel}): server CPU per delivery and deliveries/s, hub against the ceiling of the same shape`,
-    headlineTable(results, 'console'),
-    '',
+  const lines = [''];
+  if (results.fanout.length > 0) {
+    lines.push(
+      `Fan-out at the maximum (${results.machine.cpuModel}): server CPU per delivery and deliveries/s, hub against the ceiling of the same shape`,
+      headlineTable(results, 'console'),
+      '',
+    );
+  }
+  if (results.ingress && results.ingress.length > 0) {
+    lines.push(
+      `Ingress into one hub (${results.ingress[0]?.channels ?? 20} channels × 1 subscriber): publications/s at the maximum; at half of it, latency and CPU per publication`,
+      ingressTable(results.ingress, 'console'),
+      '',
+    );
+  }
+  lines.push(
     `Other load: at most ${other.max} cores in a window; ${other.disturbed} of ${other.windows} windows at ${other.threshold} core or more${other.disturbed > 0 ? ' (disturbed: read those rows with care)' : ''}.`,
     '',
     'Targets',
-  ];
+  );
   for (const t of results.targets)
     lines.push(`  [${t.met ? 'met ' : 'MISS'}] ${t.what}: ${t.measured} (goal ${t.goal})`);
   return lines.join('\n');

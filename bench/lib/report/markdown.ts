@@ -4,6 +4,7 @@
 import { fmtRate } from '../progress.js';
 import type { FanoutResult } from '../scenarios/fanout.js';
 import { headlineTable } from './headline.js';
+import { ingressMarkdown } from './ingress.js';
 import {
   ceilingAtSameRate,
   ceilingFor,
@@ -47,6 +48,27 @@ function fanoutTable(all: FanoutResult[]): string {
   return rows.join('\n');
 }
 
+function fanoutSection(results: RunResults, chartPath: string | undefined): string[] {
+  const out: string[] = ['### Fan-out', ''];
+  out.push(
+    '"server µs/delivery" is the CPU time (user + system, all threads) of the server process over the window divided by the deliveries received in it: the figure that carries over to another machine with the same publish pattern. "cost vs ceiling" divides it by the ceiling\'s for the same shape (channels × subscribers, wire format, TLS) at its maximum, or at the same offered rate where the ceiling ran one; "deliveries vs ceiling" compares the maxima. `ceiling` is the bare uWebSockets.js server publishing from outside its handlers (its best case); `ceiling-direct` calls `app.publish` inside the message handler, as the hub once did. "bytes/push" is the mean WebSocket frame (header + payload) the load generator received. "path" is the CPU of Redis or Kafka per delivery. CPU columns are cores (1.00 = one core busy); "other" is CPU used on the machine by processes outside the benchmark.',
+  );
+  out.push('');
+  out.push(headlineTable(results, 'markdown'));
+  out.push('');
+  out.push('Every measurement:');
+  out.push('');
+  out.push(fanoutTable(results.fanout));
+  out.push('');
+  if (chartPath) {
+    out.push(`Latency against offered load: [${chartPath}](${chartPath})`);
+    out.push('');
+    out.push(`![latency percentiles against offered load](${chartPath})`);
+    out.push('');
+  }
+  return out;
+}
+
 export function markdown(results: RunResults, chartPath: string | undefined): string {
   const m = results.machine;
   const out: string[] = [];
@@ -73,24 +95,8 @@ export function markdown(results: RunResults, chartPath: string | undefined): st
   out.push('| --- | --- | --- | --- |');
   for (const t of results.targets) out.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`);
   out.push('');
-  out.push('### Fan-out');
-  out.push('');
-  out.push(
-    '"server µs/delivery" is the CPU time (user + system, all threads) of the server process over the window divided by the deliveries received in it: the figure that carries over to another machine with the same publish pattern. "cost vs ceiling" divides it by the ceiling\'s for the same shape (channels × subscribers, wire format, TLS) at its maximum, or at the same offered rate where the ceiling ran one; "deliveries vs ceiling" compares the maxima. `ceiling` is the bare uWebSockets.js server publishing from outside its handlers (its best case); `ceiling-direct` calls `app.publish` inside the message handler, as the hub once did. "bytes/push" is the mean WebSocket frame (header + payload) the load generator received. "path" is the CPU of Redis or Kafka per delivery. CPU columns are cores (1.00 = one core busy); "other" is CPU used on the machine by processes outside the benchmark.',
-  );
-  out.push('');
-  out.push(headlineTable(results, 'markdown'));
-  out.push('');
-  out.push('Every measurement:');
-  out.push('');
-  out.push(fanoutTable(results.fanout));
-  out.push('');
-  if (chartPath) {
-    out.push(`Latency against offered load: [${chartPath}](${chartPath})`);
-    out.push('');
-    out.push(`![latency percentiles against offered load](${chartPath})`);
-    out.push('');
-  }
+  if (results.fanout.length > 0) out.push(...fanoutSection(results, chartPath));
+  if (results.ingress && results.ingress.length > 0) out.push(ingressMarkdown(results.ingress));
   if (results.idle.length > 0) {
     out.push('### Idle connections (one process each)');
     out.push('');

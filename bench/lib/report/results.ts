@@ -8,6 +8,7 @@ import type { ChurnResult } from '../scenarios/churn.js';
 import type { ClusterResult } from '../scenarios/cluster.js';
 import type { FanoutResult } from '../scenarios/fanout.js';
 import type { IdleResult } from '../scenarios/idle.js';
+import type { IngressResult } from '../scenarios/ingress.js';
 import type { Point } from '../scenarios/measure.js';
 import type { RpcResult } from '../scenarios/rpc.js';
 
@@ -44,6 +45,8 @@ export interface RunResults {
   readonly untilQuiet?: number;
   readonly quietCores?: number;
   readonly fanout: FanoutResult[];
+  /** Publications/s into one hub by each ingress path (absent in results recorded before it existed). */
+  readonly ingress?: IngressResult[];
   readonly idle: IdleResult[];
   readonly churn: ChurnResult[];
   readonly cluster?: ClusterResult;
@@ -95,7 +98,10 @@ export const fixed = (n: number | undefined, digits = 3) => (n === undefined ? '
 /** Other load over every measurement window of the run: the largest, and how many windows were not quiet. */
 export function otherLoad(results: RunResults): { max: number; disturbed: number; windows: number; threshold: number } {
   const threshold = results.quietCores ?? 0.1;
-  const points = results.fanout.flatMap((r) => r.points);
+  const points = [
+    ...results.fanout.flatMap((r) => r.points),
+    ...(results.ingress ?? []).flatMap((r) => (r.max && r.half ? [r.max, r.half] : [])),
+  ];
   return {
     max: Math.max(0, ...points.map((p) => p.otherCpu)),
     disturbed: points.filter((p) => p.otherCpu >= threshold).length,

@@ -1,7 +1,8 @@
 /**
  * The targets of README's Performance paragraph, evaluated on a run's results. They are about
  * deliveries per second against the ceiling (the reference shapes: deep WebSocket batches,
- * msgpack, plain TCP), latency at half the maximum, and idle memory.
+ * msgpack, plain TCP), latency at half the maximum, and idle memory; and (issue 19) publications
+ * per second into one hub with the Redis broker by Kafka ingress and by HTTP publish.
  */
 import { fmtRate } from '../progress.js';
 import type { FanoutResult } from '../scenarios/fanout.js';
@@ -92,6 +93,38 @@ export function evaluateTargets(results: Omit<RunResults, 'targets'>): Target[] 
       measured: `${kib((h.kibPerConnection * 1024) / 1000)} KB`,
       met: (h.kibPerConnection * 1024) / 1000 < 3,
     });
+  }
+  targets.push(...ingressTargets(results));
+  return targets;
+}
+
+/** Kafka ingress on Redis (each partition count): ≥ 50,000/s, p99 < 50 ms at half; HTTP publish on Redis: ≥ 25,000/s. */
+function ingressTargets(results: Omit<RunResults, 'targets'>): Target[] {
+  const targets: Target[] = [];
+  for (const r of results.ingress ?? []) {
+    if (r.broker !== 'redis' || !r.max) continue;
+    if (r.path === 'kafka') {
+      targets.push({
+        what: `Kafka ingress, Redis broker, ${r.partitions} partition(s): publications/s into one hub`,
+        goal: '≥ 50,000/s',
+        measured: `${fmtRate(r.max.pubsPerSec)}/s`,
+        met: r.max.pubsPerSec >= 50_000,
+      });
+      if (!r.half) continue;
+      targets.push({
+        what: `Kafka ingress, Redis broker, ${r.partitions} partition(s): p99 at half the maximum (${fmtRate(r.half.offeredPubs ?? 0)}/s)`,
+        goal: '< 50 ms, nothing dropped',
+        measured: `${ms(r.half.latency.p99)} ms, ${r.half.drops} dropped`,
+        met: r.half.latency.p99 < 50 && r.half.drops === 0,
+      });
+    } else if (r.path === 'http') {
+      targets.push({
+        what: 'HTTP publish (one publication per request), Redis broker: publications/s into one hub',
+        goal: '≥ 25,000/s',
+        measured: `${fmtRate(r.max.pubsPerSec)}/s`,
+        met: r.max.pubsPerSec >= 25_000,
+      });
+    }
   }
   return targets;
 }

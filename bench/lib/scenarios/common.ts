@@ -34,6 +34,8 @@ export function sourcesFor(j: number, count = 8): string[] {
 export interface Window {
   readonly warmupMs: number;
   readonly measureMs: number;
+  /** How long to wait for a quiet machine before measuring (default 5 s, 2 s with --quick). */
+  readonly quietWaitMs?: number;
 }
 
 export function windowOf(options: Options): Window {

@@ -63,7 +63,7 @@ export interface Shared {
  * topic's end, which it resolves only at its first fetch, so what is produced before that is not
  * ingested and would count as dropped in the first measurement.
  */
-async function primeKafka(lg: LoadGen, publisher: LoadGen, target: Target, load: Load): Promise<void> {
+export async function primeKafka(lg: LoadGen, publisher: LoadGen, target: Target, load: Load): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     await lg.call('phase');
@@ -71,8 +71,11 @@ async function primeKafka(lg: LoadGen, publisher: LoadGen, target: Target, load:
     const channels = load.channels.map((name) => ({ name, fanout: load.fanout }));
     const args = { target, via: 'kafka', kafka: load.kafka, channels, mode: 'rate', rate: 50, inflight: 1e9 };
     await publisher.call('publish', { ...args, durationMs: 500 });
-    await sleep(1000);
-    if ((await lg.call<Snapshot>('snapshot')).delivered > 0) return;
+    // Polled: a consumer already at the end delivers within a few ms; a new one takes ~1 s.
+    for (let k = 0; k < 10; k++) {
+      await sleep(100);
+      if ((await lg.call<Snapshot>('snapshot')).delivered > 0) return;
+    }
   }
   throw new Error('Kafka ingress delivered nothing within 30 s (see bench/results/logs/)');
 }
@@ -110,7 +113,7 @@ export async function fanout(options: Options, spec: FanoutSpec, shared: Shared)
       broker: redis ? { type: 'redis', url: redis.url } : { type: 'memory' },
       profileDir,
       tls,
-      kafka: kafka && topic ? { brokers: kafka.brokers, topic, namespace: NAMESPACE } : undefined,
+      kafka: kafka && topic ? { brokers: kafka.brokers, ingress: [{ topic, namespace: NAMESPACE }] } : undefined,
     });
     const hubTarget: Target = { host: '127.0.0.1', port: hub.port, kind: 'hub', format, tls: !!tls };
     progress.set(`${spec.title}: opening ${conns} connections to the hub`);
@@ -128,7 +131,7 @@ export async function fanout(options: Options, spec: FanoutSpec, shared: Shared)
       : kafka
         ? { name: 'kafka' as const, pid: kafka.pid }
         : undefined;
-    const rig: Rig = { server: 'hub', serverPid: hub.pid, target: hubTarget, lg, publisher, path };
+    const rig: Rig = { server: 'hub', serverPid: hub.pid, target: hubTarget, lg, publisher, paths: path && [path] };
     if (publisher) {
       progress.set(`${spec.title}: waiting for the hub to ingest from Kafka`);
       await primeKafka(lg, publisher, hubTarget, load);

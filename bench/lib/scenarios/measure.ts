@@ -25,8 +25,8 @@ export interface Rig {
   readonly lg: LoadGen;
   /** A publisher-only process (Kafka's producer), paced by the deliveries `lg` counts. */
   readonly publisher?: LoadGen;
-  /** A service in the path of every publication: Redis or Kafka. */
-  readonly path?: { readonly name: 'redis' | 'kafka'; readonly pid: number };
+  /** Services in the path of every publication: Redis, Kafka, or (Kafka ingress on Redis) both. */
+  readonly paths?: readonly { readonly name: 'redis' | 'kafka'; readonly pid: number }[];
 }
 
 /** What is published, and how. */
@@ -37,6 +37,10 @@ export interface Load {
   readonly via: Via;
   readonly redisUrl?: string;
   readonly kafka?: { readonly brokers: string[]; readonly topic: string };
+  /** Deliveries in flight at most in max mode (4× that at fixed rates); default inflightFor(subscribers). */
+  readonly inflight?: number;
+  /** Keep-alive connections of the HTTP paths. */
+  readonly connections?: number;
 }
 
 export interface PathCpu {
@@ -72,7 +76,9 @@ export interface Point {
   readonly serverCpu: number;
   readonly serverUsPerDelivery?: number;
   readonly loadgenCpu: number;
+  /** The first service in the path (what the fan-out tables show), and all of them. */
   readonly path?: PathCpu;
+  readonly paths?: PathCpu[];
   /** Redis cores in results recorded before `path` existed. */
   readonly redisCpu?: number;
   readonly otherCpu: number;
@@ -115,7 +121,8 @@ export async function measure(
       mode,
       rate,
       durationMs: window.warmupMs + window.measureMs,
-      inflight: mode === 'max' ? inflightFor(load.subscribers) : inflightFor(load.subscribers) * 4,
+      inflight: (load.inflight ?? inflightFor(load.subscribers)) * (mode === 'max' ? 1 : 4),
+      connections: load.connections,
     })
     .finally(() => {
       publishing = false;
@@ -124,7 +131,8 @@ export async function measure(
   await sleep(window.warmupMs);
   await rig.lg.call('reset');
   const loadgens = rig.publisher ? [rig.lg.pid, rig.publisher.pid] : [rig.lg.pid];
-  const watched = [rig.serverPid, ...loadgens, ...(rig.path ? [rig.path.pid] : [])];
+  const services = rig.paths ?? [];
+  const watched = [rig.serverPid, ...loadgens, ...services.map((s) => s.pid)];
   const cpu = new CpuWindow([...watched, ...benchPids().filter((pid) => !watched.includes(pid))]);
   await sleep(window.measureMs);
   const snap = await rig.lg.call<Snapshot>('snapshot');
@@ -142,7 +150,16 @@ export async function measure(
   h.addSparse(snap.hist, snap.histMax);
   const seconds = snap.windowMs / 1000;
   const n = snap.windowDelivered;
-  const pathSeconds = rig.path ? (usage.cpuSeconds[watched.length - 1] ?? 0) : 0;
+  const paths = services.map((service, k): PathCpu => {
+    const at = 1 + loadgens.length + k;
+    const seconds = usage.cpuSeconds[at] ?? 0;
+    return {
+      name: service.name,
+      cores: usage.cores[at] ?? 0,
+      usPerDelivery: us(seconds, n),
+      usPerPublication: us(seconds, n / load.fanout),
+    };
+  });
   return {
     server: rig.server,
     mode,
@@ -163,12 +180,8 @@ export async function measure(
     serverCpu: usage.cores[0] ?? 0,
     serverUsPerDelivery: us(usage.cpuSeconds[0] ?? 0, n),
     loadgenCpu: round2(loadgens.reduce((a, _, i) => a + (usage.cores[1 + i] ?? 0), 0)),
-    path: rig.path && {
-      name: rig.path.name,
-      cores: usage.cores[watched.length - 1] ?? 0,
-      usPerDelivery: us(pathSeconds, n),
-      usPerPublication: us(pathSeconds, n / load.fanout),
-    },
+    path: paths[0],
+    paths: paths.length > 0 ? paths : undefined,
     otherCpu: usage.other,
   };
 }
@@ -191,7 +204,7 @@ export async function measureQuiet(options: Options, ...args: Parameters<typeof 
   let best: Point | undefined;
   for (let i = 1; i <= Math.max(1, options.untilQuiet); i++) {
     if (i > 1 && performance.now() > options.retryUntil) break;
-    await waitQuiet(options.quick ? 2000 : 5000);
+    await waitQuiet(args[4].quietWaitMs ?? (options.quick ? 2000 : 5000));
     const point: Point = { ...(await measure(...args)), attempts: i };
     if (!best || point.otherCpu < best.otherCpu) best = point;
     if (point.otherCpu < QUIET_CORES) break;

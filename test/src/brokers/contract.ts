@@ -144,6 +144,62 @@ export function brokerContract(name: string, create: () => Promise<Broker>): voi
       );
     });
 
+    it('applies publishes made without waiting in the order they were made, each with its own position', async () => {
+      // 3 channels × 400 interleaved: more than one call of a channel per turn (256 at most) in Redis.
+      const channels = [fresh('burst'), fresh('burst'), fresh('burst')];
+      await broker.subscribe(channels);
+      const wide = { size: 1_000, ttlMs: 60_000 };
+      const made = Array.from({ length: 1_200 }, (_, i) => ({
+        channel: channels[i % 3] as string,
+        n: Math.floor(i / 3),
+      }));
+      const positions = await Promise.all(made.map(({ channel, n }) => broker.publish(channel, encodeData(n), wide)));
+      for (const channel of channels) {
+        const offsets = positions.filter((_, i) => made[i]?.channel === channel).map((p) => p.off);
+        assert.deepEqual(
+          offsets,
+          Array.from({ length: 400 }, (_, n) => n + 1),
+          `${channel}: offsets in call order`,
+        );
+        const read = await broker.read(channel, { after: 0, limit: 1_000 });
+        assert.deepEqual(
+          read.publications.map((p) => decodeData(p.data)),
+          Array.from({ length: 400 }, (_, n) => n),
+          `${channel}: history in call order`,
+        );
+      }
+      await waitFor(() => delivered.filter((p) => channels.includes(p.channel)).length === 1_200, 'every delivery');
+      for (const channel of channels) {
+        assert.deepEqual(
+          delivered.filter((p) => p.channel === channel).map((p) => decodeData(p.data)),
+          Array.from({ length: 400 }, (_, n) => n),
+          `${channel}: delivered in call order`,
+        );
+      }
+    });
+
+    it('drops duplicates among publishes made without waiting, and answers where the channel was', async () => {
+      const c = fresh('idem-burst');
+      const publish = (data: string, source: string, sequence: number) =>
+        broker.publish(c, encodeData(data), history, { idempotency: { source, sequence } });
+      const outcomes = await Promise.all([
+        publish('a', 'orders/0', 5),
+        publish('a again', 'orders/0', 5),
+        publish('b', 'orders/1', 1),
+        publish('older', 'orders/0', 4),
+        publish('c', 'orders/0', 6),
+      ]);
+      assert.deepEqual(
+        outcomes.map((p) => p.off),
+        [1, 1, 2, 2, 3],
+      );
+      const read = await broker.read(c, { after: 0, limit: 10 });
+      assert.deepEqual(
+        read.publications.map((p) => decodeData(p.data)),
+        ['a', 'b', 'c'],
+      );
+    });
+
     it('treats expired history as trimmed', async () => {
       const c = fresh('expiry');
       await broker.publish(c, encodeData(1), { size: 10, ttlMs: 30 });
