@@ -169,10 +169,14 @@ export class RedisStore {
 /** Settles a call's items with its pipeline reply: a position each, or the call's error. */
 function settle(call: PublishCall, result: [Error | null, unknown] | undefined): void {
   const [error, reply] = result ?? [new Error('no reply from Redis'), undefined];
-  if (error) return rejectAll(call, error);
+  if (error) {
+    rejectAll(call, error);
+    return;
+  }
   const parsed = PublishReply.safeParse(reply);
   if (!parsed.success || parsed.data.length !== 1 + 2 * call.items.length) {
-    return rejectAll(call, new Error('unexpected publish reply from Redis'));
+    rejectAll(call, new Error('unexpected publish reply from Redis'));
+    return;
   }
   const [ep, ...offsets] = parsed.data;
   for (const [j, item] of call.items.entries()) item.resolve({ ep, off: offsets[2 * j] as number });
