@@ -22,6 +22,14 @@ const RETRY_MAX_MS = 2_000;
  */
 const HANDOVER_EVENTS = 2_000;
 
+/**
+ * A fetch waits for this many bytes, or FETCH_MAX_WAIT_MS: with kafkajs' defaults (1 byte) every
+ * fetch returns at once with the few events there are, and Kafka spent more CPU per event
+ * answering fetches than the hub spent publishing them (70 µs against 30, 3 partitions).
+ */
+const FETCH_MIN_BYTES = 64 * 1024;
+const FETCH_MAX_WAIT_MS = 10;
+
 /** An event ready for the broker. */
 interface Handover {
   readonly channel: string;
@@ -103,6 +111,8 @@ export class KafkaIngress {
       allowAutoTopicCreation: false,
       sessionTimeout: this.settings.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(this.settings.sessionTimeoutMs / 10)),
+      minBytes: FETCH_MIN_BYTES,
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     });
     this.consumer = consumer;
     this.joined = false;

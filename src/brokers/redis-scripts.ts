@@ -60,7 +60,8 @@ export const PUBLISH_HEAD_ARGS = 5;
  * seconds; then per publication: data, idempotency field ('' for none), idempotency sequence,
  * traceparent ('' for none).
  * Returns {epoch, offset1, duplicate1 (0|1), offset2, duplicate2, …}: a duplicate changes nothing
- * and answers the channel's offset when it was met.
+ * and answers the channel's offset when it was met. The publications go out in one pub/sub
+ * message (redis-envelope.ts).
  */
 export const PUBLISH_SCRIPT = `${ENSURE_EPOCH.replace('ARGV_EPOCH', 'ARGV[4]')}
 local size = tonumber(ARGV[2])
@@ -71,6 +72,9 @@ local stamp = string.format('%d', ms + ttl)
 local reply = {epoch}
 local offset = tonumber(redis.call('HGET', KEYS[1], 'o'))
 local added = false
+local first = nil
+local last = nil
+local parts = {}
 for i = ${PUBLISH_HEAD_ARGS + 1}, #ARGV, ${PUBLISH_ITEM_ARGS} do
   local duplicate = false
   if ARGV[i + 1] ~= '' then
@@ -90,12 +94,20 @@ for i = ${PUBLISH_HEAD_ARGS + 1}, #ARGV, ${PUBLISH_ITEM_ARGS} do
       redis.call('XADD', KEYS[2], 'MAXLEN', size, string.format('0-%d', offset), 'd', ARGV[i], 'x', stamp)
       added = true
     end
-    redis.call('PUBLISH', ARGV[1], epoch .. string.format(':%d:%d:', offset, ms) .. ARGV[i + 3] .. ':' .. ARGV[i])
+    first = first or offset
+    last = i
+    parts[#parts + 1] = string.format('%d:', #ARGV[i + 3]) .. ARGV[i + 3] .. string.format('%d:', #ARGV[i])
+    parts[#parts + 1] = ARGV[i]
     reply[#reply + 1] = offset
     reply[#reply + 1] = 0
   end
 end
 redis.call('HSET', KEYS[1], 'o', offset)
+if first == offset then
+  redis.call('PUBLISH', ARGV[1], epoch .. string.format(':%d:%d:', offset, ms) .. ARGV[last + 3] .. ':' .. ARGV[last])
+elseif first then
+  redis.call('PUBLISH', ARGV[1], string.format('*%s:%d:%d:%d:', epoch, first, ms, offset - first + 1) .. table.concat(parts))
+end
 if added then
   redis.call('PEXPIRE', KEYS[2], ttl)
 ${TRIM_BY_AGE}

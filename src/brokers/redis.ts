@@ -1,4 +1,4 @@
-import { type Position, Position as PositionSchema } from '@switchboard/protocol';
+import type { Position } from '@switchboard/protocol';
 import type * as IORedis from 'ioredis';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
@@ -9,10 +9,10 @@ import type {
   BrokerEventHandler,
   ChannelRead,
   HistoryOptions,
-  Publication,
   PublishExtras,
   ReadQuery,
 } from './broker.js';
+import { PRESENCE_MARK, PRESENCE_MARK_BYTE, parseEnvelope } from './redis-envelope.js';
 import { failFast, RedisStore, type RedisStoreSettings } from './redis-store.js';
 import { isCommandTimeout, RedisWatch } from './redis-watch.js';
 
@@ -184,9 +184,9 @@ export class RedisBroker implements Broker {
         handler.onPresence(pubsubChannel.slice(keys.envelopePrefix.length), message.toString('utf8', 1));
         return;
       }
-      const publication = parseEnvelope(pubsubChannel.slice(keys.envelopePrefix.length), message);
-      if (publication) handler.onPublication(publication);
-      else this.log.warn({ channel: pubsubChannel }, 'dropped a malformed broker envelope');
+      const publications = parseEnvelope(pubsubChannel.slice(keys.envelopePrefix.length), message);
+      if (!publications) this.log.warn({ channel: pubsubChannel }, 'dropped a malformed broker envelope');
+      else for (const publication of publications) handler.onPublication(publication);
     } else if (pubsubChannel.startsWith(keys.prefix)) {
       handler.onPublication({
         channel: pubsubChannel.slice(keys.prefix.length),
@@ -194,31 +194,4 @@ export class RedisBroker implements Broker {
       });
     }
   }
-}
-
-const COLON = 0x3a;
-const PRESENCE_MARK = '!';
-const PRESENCE_MARK_BYTE = 0x21;
-
-/**
- * `epoch:offset:time:trace:data`, as the publish script writes it (time: Unix ms of acceptance;
- * trace: a W3C traceparent or nothing).
- */
-function parseEnvelope(channel: string, message: Buffer): Publication | undefined {
-  const first = message.indexOf(COLON);
-  const second = first === -1 ? -1 : message.indexOf(COLON, first + 1);
-  const third = second === -1 ? -1 : message.indexOf(COLON, second + 1);
-  const fourth = third === -1 ? -1 : message.indexOf(COLON, third + 1);
-  if (fourth === -1) return undefined;
-  const position = PositionSchema.safeParse({
-    ep: message.toString('latin1', 0, first),
-    off: Number(message.toString('latin1', first + 1, second)),
-  });
-  const time = Number(message.toString('latin1', second + 1, third));
-  if (!position.success || !Number.isSafeInteger(time)) return undefined;
-  const trace = message.toString('latin1', third + 1, fourth);
-  const data = message.subarray(fourth + 1);
-  return trace === ''
-    ? { channel, position: position.data, data, time }
-    : { channel, position: position.data, data, time, trace };
 }

@@ -12,9 +12,11 @@
  * partition counts in one consumer group); each row opens its own 20 subscribers and closes them.
  */
 import http from 'node:http';
+import { join } from 'node:path';
 import type { BenchKafka } from '../kafka.js';
 import type { Target, Via } from '../loadgen/types.js';
-import { LoadGen, type Service, startHub, startRedis } from '../procs.js';
+import { LoadGen, RESULTS, type Service, startHub, startRedis } from '../procs.js';
+import { profilesIn, summariseProfile } from '../profile.js';
 import { CLIENT_CPU, type Options, openAll, SERVER_CPU, type Window } from './common.js';
 import { primeKafka } from './fanout.js';
 import { describe, type Load, measureQuiet, type Point, type Rig } from './measure.js';
@@ -229,6 +231,7 @@ async function runBroker(
     hub = await startHub({
       name: `ingress-${broker}-hub`,
       cpu: SERVER_CPU,
+      profileDir: profileDirOf(options, broker),
       broker: redis ? { type: 'redis', url: redis.url } : { type: 'memory' },
       kafka: viaKafka && {
         brokers: viaKafka.brokers,
@@ -266,6 +269,23 @@ async function runBroker(
     stopping.push(Promise.all(stops).then(() => redisStopped?.stop()));
   }
   return results;
+}
+
+/** With --profile, where the hub of a broker's rows writes its CPU profile (one for all its rows). */
+function profileDirOf(options: Options, broker: BrokerType): string | undefined {
+  return options.profile ? join(RESULTS, 'profiles', `${options.runId}-ingress-${broker}`) : undefined;
+}
+
+/** Prints where a broker's hub spent its CPU, over every row it served: run one row to see that row's. */
+function logProfile(options: Options, broker: BrokerType): void {
+  const dir = profileDirOf(options, broker);
+  const file = dir ? profilesIn(dir)[0] : undefined;
+  if (!file) return;
+  const summary = summariseProfile(file, 20);
+  options.progress.log(`Ingress (${broker} broker): hub CPU profile, ${summary.totalMs} ms sampled (${summary.file})`);
+  for (const entry of summary.top) {
+    options.progress.log(`  ${entry.percent.toFixed(1).padStart(5)}%  ${entry.fn}  ${entry.where}`);
+  }
 }
 
 /**
@@ -308,5 +328,6 @@ export async function ingress(
     await Promise.all(stopping);
     await kafka?.stop();
   }
+  for (const broker of ['memory', 'redis'] as const) logProfile(options, broker);
   return results;
 }
