@@ -91,6 +91,10 @@ export interface BrokerEventHandler {
  *   age) and delivers to subscribed nodes, atomically with respect to other publishes of the
  *   channel; a publish whose idempotency sequence was already seen from its source changes
  *   nothing and answers the channel's current position.
+ * - Publishes of a channel made in order without awaiting each other are applied in that order:
+ *   callers that need throughput (a Kafka partition's batch, `POST /api/batch`) hand many over at
+ *   once, and the broker may coalesce them (the Redis broker sends one script call per channel
+ *   per turn of the event loop, brokers/publish-batch.ts).
  * - A channel's epoch changes whenever its history is lost (never otherwise), and offsets
  *   restart at 1 in the new epoch.
  * - `read` never invents or reorders: it returns what is retained, and the top.

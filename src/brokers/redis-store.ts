@@ -98,6 +98,17 @@ export class RedisStore {
    */
   private send(calls: readonly PublishCall[]): void {
     const epoch = newEpoch();
+    // Corked, the turn's calls leave in one write instead of one system call each.
+    const stream = this.redis.status === 'ready' ? this.redis.stream : undefined;
+    stream?.cork();
+    try {
+      this.sendCalls(calls, epoch);
+    } finally {
+      stream?.uncork();
+    }
+  }
+
+  private sendCalls(calls: readonly PublishCall[], epoch: string): void {
     for (const call of calls) {
       const args: Array<string | Buffer | number> = [
         ...this.keys.of(call.channel),
