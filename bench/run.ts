@@ -9,7 +9,7 @@
  * publishes, the publisher helper) on the memory and Redis brokers; idle connections, connection
  * churn, RPC round trips through Kafka, and (full mode) 50,000 connections over three hub
  * processes. Groups for --only: fanout, patterns, redis, kafka, json, tls, ingress, idle, churn,
- * rpc, cluster (presence, api: not yet).
+ * rpc, presence (presence churn and server API calls; also `api`), cluster.
  * --until-quiet N repeats each measurement up to N times until the rest of the machine used under
  * 0.1 core during its window (default 3, quick 1), and marks those that never got there.
  * Writes bench/results/<id>.json; a full run (or any run with --record) appends a section to
@@ -37,8 +37,9 @@ import { type FanoutResult, fanout } from './lib/scenarios/fanout.js';
 import { type IdleResult, idle } from './lib/scenarios/idle.js';
 import { type IngressResult, ingress, ingressSpecs } from './lib/scenarios/ingress.js';
 import { QUIET_CORES } from './lib/scenarios/measure.js';
+import { type PresenceResult, presenceAndApi } from './lib/scenarios/presence.js';
 import { type RpcResult, rpc } from './lib/scenarios/rpc.js';
-import { HOOKS, scenarios } from './lib/scenarios/table.js';
+import { scenarios } from './lib/scenarios/table.js';
 
 const { values } = parseArgs({
   options: {
@@ -165,9 +166,6 @@ async function main(): Promise<void> {
   if (m.loadAverageAtStart[0] !== undefined && m.loadAverageAtStart[0] > 0.5) {
     progress.log('  note: the machine is not idle; other processes will show in the "other load" column');
   }
-  for (const hook of HOOKS) {
-    if (only.has(hook.group) || only.has(hook.id)) progress.log(`${hook.title}: not measured yet (no runner)`);
-  }
   progress.start();
   const fanoutResults: FanoutResult[] = [];
   let ingressResults: IngressResult[] = [];
@@ -175,6 +173,7 @@ async function main(): Promise<void> {
   let churnResults: ChurnResult[] = [];
   let clusterResult: ClusterResult | undefined;
   let rpcResult: RpcResult | undefined;
+  let presenceResult: PresenceResult | undefined;
   try {
     if (only.has('idle')) {
       progress.log('Idle connections');
@@ -198,6 +197,10 @@ async function main(): Promise<void> {
       } finally {
         await kafka.stop();
       }
+    }
+    if (only.has('presence') || only.has('api')) {
+      progress.log('Presence churn and server API calls (one hub, Redis broker)');
+      presenceResult = await presenceAndApi(options);
     }
     if (!quick && only.has('cluster')) {
       progress.log('50,000 connections over 3 hub processes (Redis broker)');
@@ -223,6 +226,7 @@ async function main(): Promise<void> {
     churn: churnResults,
     cluster: clusterResult,
     rpc: rpcResult,
+    presence: presenceResult,
   };
   const results: RunResults = { ...partial, targets: evaluateTargets(partial) };
   mkdirSync(RESULTS, { recursive: true });

@@ -118,6 +118,8 @@ export interface HubOptions {
   };
   /** Route every `rpc` method to Kafka request `topic` (docs/rpc.md). */
   readonly rpc?: { readonly brokers: string[]; readonly topic: string };
+  /** Namespaces' settings (e.g. presence); not combined with `kafka`, which sets its own. */
+  readonly namespaces?: Record<string, object>;
 }
 
 export interface Certificate {
@@ -151,6 +153,7 @@ export function benchHubConfig(port: number, options: HubOptions): object {
     demo: { enabled: false },
     admin: { enabled: false },
     ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.namespaces ? { namespaces: options.namespaces } : {}),
     ...(options.kafka
       ? {
           // A fresh group per hub: it starts at the topic's end and never waits for an older member.

@@ -181,6 +181,35 @@ export function markdown(results: RunResults, chartPath: string | undefined): st
     );
     out.push('');
   }
+  if (results.presence) {
+    const p = results.presence;
+    out.push('### Presence churn and server API calls');
+    out.push('');
+    out.push(
+      `One hub on the Redis broker; the load generator connects, subscribes to one of ${p.rooms} rooms and closes, 64 at a time; one SDK watcher per room counts the \`pres\` pushes it gets (bounded by one per room per second with one hub). CPU per connect + subscribe + close cycle.`,
+    );
+    out.push('');
+    out.push(
+      '| presence | cycles/s | hub µs/cycle | Redis µs/cycle | pres pushes/s per watcher (mean · max) | changes per push | failed |',
+    );
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of p.churn) {
+      out.push(
+        `| ${r.presence ? 'on, with join/leave' : 'off'} | ${r.cyclesPerSec} | ${r.hubUsPerCycle.toFixed(1)} | ${r.redisUsPerCycle.toFixed(1)} | ${r.pushesPerWatcherPerSec.toFixed(2)} · ${r.maxPushesPerWatcherPerSec.toFixed(2)} | ${r.changesPerPush.toFixed(1)} | ${r.failed} |`,
+      );
+    }
+    out.push('');
+    out.push('Server API calls, 8 callers in a closed loop, the rooms full:');
+    out.push('');
+    out.push('| method | calls/s | p50 ms | p99 ms | hub µs/call | failed |');
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of p.api) {
+      out.push(
+        `| \`${r.method}\` | ${r.callsPerSec} | ${ms(r.latency.p50)} | ${ms(r.latency.p99)} | ${r.hubUsPerCall.toFixed(0)} | ${r.failed} |`,
+      );
+    }
+    out.push('');
+  }
   const profiles = results.fanout.filter((r) => r.profile);
   for (const r of profiles) {
     const p = r.profile;

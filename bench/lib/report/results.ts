@@ -10,6 +10,7 @@ import type { FanoutResult } from '../scenarios/fanout.js';
 import type { IdleResult } from '../scenarios/idle.js';
 import type { IngressResult } from '../scenarios/ingress.js';
 import type { Point } from '../scenarios/measure.js';
+import type { PresenceResult } from '../scenarios/presence.js';
 import type { RpcResult } from '../scenarios/rpc.js';
 
 export interface Machine {
@@ -52,6 +53,8 @@ export interface RunResults {
   readonly cluster?: ClusterResult;
   /** RPC round trips through Kafka (absent in runs before it existed, or without `rpc`). */
   readonly rpc?: RpcResult;
+  /** Presence churn and server API calls (absent in runs before it existed, or without `presence`). */
+  readonly presence?: PresenceResult;
   readonly targets: Target[];
 }
 

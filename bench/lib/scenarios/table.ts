@@ -18,12 +18,6 @@ export interface Entry {
   readonly spec: FanoutSpec;
 }
 
-/** Scenarios that later issues add: presence churn (join/leave and presence pushes), server API calls. */
-export const HOOKS = [
-  { group: 'presence', id: 'presence-churn', title: 'Presence churn: joins and leaves with presence pushes' },
-  { group: 'api', id: 'server-api', title: 'Server API calls (disconnect, presence, channels)' },
-] as const;
-
 /** One row of the table; `quick` (fractions, possibly none) puts it in `--quick` runs. */
 interface Row {
   readonly id: string;
