@@ -18,7 +18,7 @@ import {
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import type { Carrier, Tracer, TracingSettings } from './tracing.js';
+import type { Carrier, Tracer, TracingSettings } from './tracing-types.js';
 
 /**
  * The OpenTelemetry side of tracing.ts, loaded only when tracing is enabled: the SDK registered
