@@ -167,7 +167,10 @@ async function apiRow(options: Options, hub: Service, method: ApiCallRow['method
       }
       const started = performance.now();
       const ok = await fetch(url, { method: 'POST', body }).then(
-        async (response) => (await response.arrayBuffer(), response.ok),
+        async (response) => {
+          await response.arrayBuffer();
+          return response.ok;
+        },
         () => false,
       );
       if (!measuring) continue;
