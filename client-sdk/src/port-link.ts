@@ -60,6 +60,7 @@ class PortConnection {
     this.current = { s, events };
     this.post(port, { t: 'open', s, url, options: this.options.host });
     return {
+      transport: 'shared-worker',
       send: (frame) => {
         if (this.current?.s !== s) return undefined;
         try {
