@@ -30,8 +30,10 @@ export function httpBase(url: string): string {
  * everything queued meanwhile, so frames keep their order across hubs without stickiness.
  */
 export function sseLink(options: SseLinkOptions = {}): Dial {
-  const fetcher = options.fetch ?? (globalThis as { fetch?: Fetch }).fetch;
-  if (!fetcher) throw new SwitchboardError(ClientErrorCode.CLOSED, 'no fetch implementation', false);
+  const found = options.fetch ?? (globalThis as { fetch?: Fetch }).fetch;
+  if (!found) throw new SwitchboardError(ClientErrorCode.CLOSED, 'no fetch implementation', false);
+  // Browsers refuse a fetch called as a method of anything but the window or worker scope.
+  const fetcher: Fetch = (input, init) => found(input, init);
   return (url, events) => new SseLink(httpBase(url), fetcher, events);
 }
 
