@@ -277,14 +277,28 @@ async function command(res: HttpResponse, context: SseRouteContext) {
   }
   const { s: client, k: key, f: frames } = parsed.data;
   const hub = client.slice(0, client.lastIndexOf('.'));
-  if (hub === node.id) {
-    if (context.streams.deliver(client, key, frames)) return respondJson(res, '202 Accepted', { taken: frames.length });
-    return respondError(res, '404 Not Found', 'no such stream: open a new one');
-  }
+  const route = hub === node.id ? 'local' : 'forwarded';
+  const status =
+    route === 'local' ? local(context, client, key, frames) : await forward(context, hub, client, key, frames);
+  node.metrics.sseCommand(route, Number(status.slice(0, 3)));
+  if (status.startsWith('202')) respondJson(res, status, { taken: frames.length });
+  else if (status.startsWith('404')) respondError(res, status, 'no such stream: open a new one');
+  else respondError(res, status, "the stream's hub did not answer; retry");
+}
+
+function local(context: SseRouteContext, client: string, key: string, frames: readonly unknown[]): string {
+  return context.streams.deliver(client, key, frames) ? '202 Accepted' : '404 Not Found';
+}
+
+async function forward(
+  context: SseRouteContext,
+  hub: string,
+  client: string,
+  key: string,
+  frames: unknown[],
+): Promise<string> {
   const answers = await context.control.ask({ c: 'frames', client, key, frames }, FORWARD_DEADLINE_MS, hub);
-  const taken = answers.answers.some(({ answer }) => 'count' in answer && answer.count > 0);
-  if (taken) return respondJson(res, '202 Accepted', { taken: frames.length });
-  if (answers.missing.length > 0 || answers.failed.length > 0)
-    return respondError(res, '503 Service Unavailable', "the stream's hub did not answer; retry");
-  respondError(res, '404 Not Found', 'no such stream: open a new one');
+  if (answers.answers.some(({ answer }) => 'count' in answer && answer.count > 0)) return '202 Accepted';
+  if (answers.missing.length > 0 || answers.failed.length > 0) return '503 Service Unavailable';
+  return '404 Not Found';
 }
