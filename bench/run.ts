@@ -7,9 +7,10 @@
  * single WebSocket publishes, HTTP, Redis, Kafka), wire format and TLS; publications per second
  * into one hub by each ingress path (Kafka with 1, 3 and 12 partitions, HTTP, batch HTTP, client
  * publishes, the publisher helper) on the memory and Redis brokers; idle connections, connection
- * churn, RPC round trips through Kafka, and (full mode) 50,000 connections over three hub
- * processes. Groups for --only: fanout, patterns, redis, kafka, json, tls, ingress, idle, churn,
- * rpc, cluster (presence, api: not yet).
+ * churn, RPC round trips through Kafka, fan-out to SSE streams against WebSockets and idle
+ * memory per SSE stream, and (full mode) 50,000 connections over three hub processes. Groups for
+ * --only: fanout, patterns, redis, kafka, json, tls, ingress, idle, churn, rpc, sse, cluster
+ * (presence, api: not yet).
  * --until-quiet N repeats each measurement up to N times until the rest of the machine used under
  * 0.1 core during its window (default 3, quick 1), and marks those that never got there.
  * Writes bench/results/<id>.json; a full run (or any run with --record) appends a section to
@@ -38,6 +39,7 @@ import { type IdleResult, idle } from './lib/scenarios/idle.js';
 import { type IngressResult, ingress, ingressSpecs } from './lib/scenarios/ingress.js';
 import { QUIET_CORES } from './lib/scenarios/measure.js';
 import { type RpcResult, rpc } from './lib/scenarios/rpc.js';
+import { type SseResult, sse } from './lib/scenarios/sse.js';
 import { HOOKS, scenarios } from './lib/scenarios/table.js';
 
 const { values } = parseArgs({
@@ -74,7 +76,7 @@ if (values.render) {
 
 const quick = values.quick ?? false;
 const only = new Set(
-  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,ingress,churn,rpc,cluster,presence,api')
+  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,ingress,churn,rpc,sse,cluster,presence,api')
     .split(',')
     .map((s) => s.trim()),
 );
@@ -175,6 +177,7 @@ async function main(): Promise<void> {
   let churnResults: ChurnResult[] = [];
   let clusterResult: ClusterResult | undefined;
   let rpcResult: RpcResult | undefined;
+  let sseResult: SseResult | undefined;
   try {
     if (only.has('idle')) {
       progress.log('Idle connections');
@@ -198,6 +201,10 @@ async function main(): Promise<void> {
       } finally {
         await kafka.stop();
       }
+    }
+    if (only.has('sse')) {
+      progress.log('SSE fallback against WebSocket: one channel, 1,000 subscribers each, one hub');
+      sseResult = await sse(options, 1_000, 50);
     }
     if (!quick && only.has('cluster')) {
       progress.log('50,000 connections over 3 hub processes (Redis broker)');
@@ -223,6 +230,7 @@ async function main(): Promise<void> {
     churn: churnResults,
     cluster: clusterResult,
     rpc: rpcResult,
+    sse: sseResult,
   };
   const results: RunResults = { ...partial, targets: evaluateTargets(partial) };
   mkdirSync(RESULTS, { recursive: true });
