@@ -33,6 +33,7 @@ export class SseStreams implements SseTopics, TopicPublisher {
     /** Native fan-out for WebSocket subscribers; SSE members are written here after it. */
     private readonly native: TopicPublisher,
     private readonly owner: SseOwner,
+    private readonly heartbeatMs = HEARTBEAT_MS,
   ) {}
 
   get size(): number {
@@ -42,7 +43,7 @@ export class SseStreams implements SseTopics, TopicPublisher {
   start(): void {
     this.heartbeat = setInterval(() => {
       for (const socket of this.byId.values()) socket.write(HEARTBEAT);
-    }, HEARTBEAT_MS);
+    }, this.heartbeatMs);
     this.heartbeat.unref();
   }
 

@@ -29,12 +29,13 @@ function fakeResponse() {
   return { res: res as unknown as HttpResponse, state };
 }
 
-function setup(hardLimit = 1_000_000) {
+function setup(hardLimit = 1_000_000, heartbeatMs?: number) {
   const native: Array<[string, Uint8Array]> = [];
   const closed: number[] = [];
   const streams = new SseStreams(
     { publish: (topic, message) => native.push([topic, message]) },
     { closed: (_session, _socket, code) => closed.push(code) },
+    heartbeatMs,
   );
   const member = (n: number) => {
     const { res, state } = fakeResponse();
@@ -72,6 +73,21 @@ describe('SseStreams: fan-out to SSE members', () => {
     streams.publish('j:news', frame, false);
     streams.publish('m:news', frame, true);
     assert.equal(state.writes.length, 0);
+  });
+});
+
+describe('SseStreams: heartbeats', () => {
+  it('writes an SSE comment to every stream each interval, so that proxies keep quiet streams open', async () => {
+    const { streams, member } = setup(1_000_000, 20);
+    const { state } = member(1);
+    streams.start();
+    await new Promise((resolve) => setTimeout(resolve, 70));
+    streams.stop();
+    const comments = state.writes.filter((bytes) => new TextDecoder().decode(bytes) === ':\n\n');
+    assert.ok(comments.length >= 2, `${comments.length} heartbeats in 70 ms at 20 ms`);
+    const after = state.writes.length;
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    assert.equal(state.writes.length, after, 'none once stopped');
   });
 });
 
