@@ -30,7 +30,8 @@ export class MemoryTicketStore implements TicketStore {
 
   async issue(value: string, ttlMs: number): Promise<string> {
     const now = Date.now();
-    // Expired tickets go as new ones come: the map holds at most what was issued within one ttl.
+    // Expired tickets go as new ones come, oldest first up to the first still valid: the hub issues
+    // every ticket with one ttl, so the map holds at most what was issued within it.
     for (const [ticket, entry] of this.tickets) {
       if (entry.expiresAt > now) break;
       this.tickets.delete(ticket);
