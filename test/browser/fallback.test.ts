@@ -123,6 +123,16 @@ describe('the demo in Chromium with WebSocket upgrades blocked', { timeout: 240_
     });
     for (const message of missed) await chatShows('Linus', message);
     assert.ok(overSse(), 'still over the fallback');
+    const solo = await context.newPage();
+    await solo.goto(`http://127.0.0.1:${proxy.port}/?share=0`, { timeout: 15_000 });
+    await solo.waitForFunction(
+      () =>
+        document.getElementById('transport')?.textContent ===
+        'this tab’s own HTTP stream (WebSockets are blocked here)',
+      undefined,
+      { timeout: 20_000 },
+    );
+    await solo.close();
     await page.screenshot({ path: `${SHOTS}/demo-fallback.png`, fullPage: true, timeout: 10_000 });
     assert.deepEqual(pageErrors, []);
   });
