@@ -21,10 +21,9 @@ connection.on('state', showState);
 showState(connection.state);
 connection.on('connected', (result) => {
   if (result?.node) $('hub').textContent = result.node;
-  // A tab on its own connection knows how it reaches the hub; one sharing the worker's does not.
-  if (connection.transport === 'sse')
-    $('transport').textContent = 'this tab’s own HTTP stream (WebSockets are blocked here)';
-  else if (connection.transport === 'websocket') $('transport').textContent = 'this tab’s own WebSocket';
+  // How the connection reaches the hub (a tab sharing the worker's hears it from the worker).
+  const over = connection.transport === 'sse' ? 'HTTP stream (WebSockets are blocked here)' : 'WebSocket';
+  $('transport').textContent = shared ? `one ${over} shared by all tabs (SharedWorker)` : `this tab’s own ${over}`;
 });
 connection.on('disconnected', ({ code }) => {
   $('recovery').textContent = `Connection lost at ${clock(Date.now())} (close code ${code}); reconnecting…`;

@@ -32,7 +32,10 @@ export interface LinkEvents {
   close(code: number, reason: string, retryMs?: number): void;
 }
 
-/** How a link reaches its hub, as Client.transport reports it. */
+/**
+ * How a link reaches its hub, as Client.transport reports it. A tab sharing the SharedWorker's
+ * connection reports the worker's (`shared-worker` only until the worker said).
+ */
 export type Transport = 'websocket' | 'sse' | 'shared-worker';
 
 export interface Link {

@@ -84,6 +84,13 @@ describe('the demo in Chromium with WebSocket upgrades blocked', { timeout: 240_
     assert.ok(overSse(), 'the hub holds the page’s connection as an SSE stream');
     await page.waitForFunction(
       () =>
+        document.getElementById('transport')?.textContent ===
+        'one HTTP stream (WebSockets are blocked here) shared by all tabs (SharedWorker)',
+      undefined,
+      { timeout: 5_000 },
+    );
+    await page.waitForFunction(
+      () =>
         Number(document.querySelector('orders-card .rate')?.textContent) > 0 &&
         /^\d+$/.test(document.querySelector('latency-card .p99')?.textContent ?? ''),
       undefined,
