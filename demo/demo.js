@@ -21,6 +21,9 @@ connection.on('state', showState);
 showState(connection.state);
 connection.on('connected', (result) => {
   if (result?.node) $('hub').textContent = result.node;
+  // How the connection reaches the hub (a tab sharing the worker's hears it from the worker).
+  const over = connection.transport === 'sse' ? 'HTTP stream (WebSockets are blocked here)' : 'WebSocket';
+  $('transport').textContent = shared ? `one ${over} shared by all tabs (SharedWorker)` : `this tab’s own ${over}`;
 });
 connection.on('disconnected', ({ code }) => {
   $('recovery').textContent = `Connection lost at ${clock(Date.now())} (close code ${code}); reconnecting…`;

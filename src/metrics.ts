@@ -37,6 +37,7 @@ export class Metrics {
   private readonly presenceChanges: Counter<'outcome'>;
   private readonly apiCalls: Counter<'method' | 'status'>;
   private readonly controlAnswers: Counter<'outcome'>;
+  private readonly sseCommands: Counter<'route' | 'status'>;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -169,6 +170,12 @@ export class Metrics {
       labelNames: ['method', 'status'],
       registers,
     });
+    this.sseCommands = new Counter({
+      name: 'switchboard_sse_commands_total',
+      help: 'Command POSTs of SSE streams answered by this hub: for a stream here (local) or sent to its hub (forwarded), by HTTP status.',
+      labelNames: ['route', 'status'],
+      registers,
+    });
     this.controlAnswers = new Counter({
       name: 'switchboard_control_answers_total',
       help: "Hubs asked by this hub's server API commands, by outcome: answered, failed, or missing at the deadline.",
@@ -235,6 +242,10 @@ export class Metrics {
   /** `method` is one of the API's (unknown ones count as `unknown`), `status` the HTTP status code. */
   apiCall(method: string, status: number): void {
     this.apiCalls.inc({ method, status: String(status) });
+  }
+
+  sseCommand(route: 'local' | 'forwarded', status: number): void {
+    this.sseCommands.inc({ route, status: String(status) });
   }
 
   controlAnswered(answered: number, failed: number, missing: number): void {

@@ -140,6 +140,7 @@ export class SwitchboardNode implements NodeContext {
             sessions: this.sessions,
             channels: () => this.localChannels(),
             info: () => this.info(),
+            deliverFrames: (client, key, frames) => this.server.sse.deliver(client, key, frames),
           },
           command,
         ),
@@ -184,7 +185,7 @@ export class SwitchboardNode implements NodeContext {
       connections: () => this.sessions.size,
       api: this.api,
     });
-    this.streams.attach(this.server.app);
+    this.streams.attach(this.server.sse);
     this.demo = config.demo.enabled ? new SimulatedServices(this.broker, this.namespaces, log) : undefined;
     if (config.admin.enabled) {
       const view = new AdminView(this.adminSource());
@@ -232,6 +233,7 @@ export class SwitchboardNode implements NodeContext {
       this.config.http.internalPort,
     );
     this.slowConsumers.start();
+    this.server.sse.start();
     this.demo?.start();
     this.log.info(
       {
@@ -258,6 +260,7 @@ export class SwitchboardNode implements NodeContext {
     // still answers 200 so nothing restarts the hub mid-drain, and upgrades are refused with 503.
     if (this.boundPort !== 0) await this.drain.run();
     this.slowConsumers.stop();
+    this.server.sse.stop();
     this.streams.flush();
     for (const session of [...this.sessions]) session.close(CloseCode.SHUTDOWN, 'hub shutting down');
     this.streams.stop();

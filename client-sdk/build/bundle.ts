@@ -7,7 +7,9 @@
  *   worker.js       the WebSocket link (codec, frame checks) and the SharedWorker's host; it
  *                   imports the SDK from ./switchboard.js. The SharedWorker runs it, and a page
  *                   without SharedWorker imports it the first time it dials (default-link.browser.ts).
- * The hub serves exactly these two files (src/http/demo.ts), so the split has no third chunk.
+ *   stream.js       the HTTP-streaming link, imported only where WebSocket upgrades fail; it
+ *                   takes the SDK from switchboard.js and the frame checks from worker.js.
+ * The hub serves exactly these files (src/http/demo.ts), so the split has no other chunk.
  * Nothing Node-only: esbuild's browser platform fails the build on any Node built-in.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -25,7 +27,11 @@ export const BUDGET_GZIP_BYTES = {
    * split between the two files is ours; what a page pays is bounded by the total below.
    */
   'worker.js': 11_500,
+  /** The HTTP-streaming link, loaded only by a page or worker whose WebSocket upgrades fail. */
+  'stream.js': 2_000,
 } as const;
+/** Files every page on its own WebSocket loads (stream.js only comes with a fallback). */
+export const ALWAYS_LOADED: readonly BundleName[] = ['switchboard.js', 'worker.js'];
 /**
  * Both files: a page with everything (its own WebSocket), and the SharedWorker. 22 kB since the
  * make-before-break move off a draining hub (handover.ts and the split around it, about 1.6 kB
@@ -74,6 +80,15 @@ const sdkFromPage: Plugin = {
   },
 };
 
+/** stream.js takes the SDK from switchboard.js and the frame checks (the protocol's schemas) from worker.js. */
+const checksFromWorker: Plugin = {
+  name: 'checks-from-worker',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: SDK_FROM_PAGE }, () => ({ path: './switchboard.js', external: true }));
+    pluginBuild.onResolve({ filter: /^\.\/frame-check\.js$/ }, () => ({ path: './worker.js', external: true }));
+  },
+};
+
 export interface BuiltFile {
   readonly name: BundleName;
   readonly contents: Uint8Array;
@@ -95,6 +110,7 @@ export async function buildBrowser(write: boolean): Promise<BuiltFile[]> {
   const entries: [BundleName, string, Plugin][] = [
     ['switchboard.js', 'browser.ts', lazyWebSocketLink],
     ['worker.js', 'worker.ts', sdkFromPage],
+    ['stream.js', 'stream.ts', checksFromWorker],
   ];
   const files = await Promise.all(
     entries.map(async ([name, entry, plugin]) => {

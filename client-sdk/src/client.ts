@@ -13,7 +13,7 @@ import { defaultLink } from './default-link.js';
 import { Emitter } from './emitter.js';
 import { ClientErrorCode, messageOf, SwitchboardError } from './errors.js';
 import { Handover, type HandoverHost } from './handover.js';
-import type { Dial, Link, LinkFrame } from './link.js';
+import type { Dial, Link, LinkFrame, Transport } from './link.js';
 import { PublishKeys, retryUnknown } from './publishing.js';
 import { type RequestBody, Requests, type Results } from './requests.js';
 import { asker, type PresenceAsk, Subscription } from './subscription.js';
@@ -107,6 +107,11 @@ export class Client extends Emitter<ClientEvents> {
       },
       unsubscribe: (on, channel) => this.wire.unsubscribe(on, channel),
     };
+  }
+
+  /** How the connection in use reaches the hub: `websocket`, `sse` (the fallback) or `shared-worker`; undefined while not connected. */
+  get transport(): Transport | undefined {
+    return this.active?.result ? this.active.link.transport : undefined;
   }
 
   get state(): ClientState {

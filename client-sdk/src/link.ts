@@ -32,7 +32,15 @@ export interface LinkEvents {
   close(code: number, reason: string, retryMs?: number): void;
 }
 
+/**
+ * How a link reaches its hub, as Client.transport reports it. A tab sharing the SharedWorker's
+ * connection reports the worker's (`shared-worker` only until the worker said).
+ */
+export type Transport = 'websocket' | 'sse' | 'shared-worker';
+
 export interface Link {
+  /** How it reaches the hub; a link in memory (tests) says nothing. */
+  readonly transport?: Transport;
   /** Sends a request; returns why not when it cannot go out (over the hub's frame limit, not encodable). */
   send(frame: ClientFrame): SwitchboardError | undefined;
   /** The hub's limit on frames it accepts, from its connect result. */

@@ -1,6 +1,6 @@
 import { shouldReconnect } from '@switchboard/protocol';
 import { ClientErrorCode, messageOf, SwitchboardError } from './errors.js';
-import type { Dial, Link, LinkEvents } from './link.js';
+import type { Dial, Link, LinkEvents, Transport } from './link.js';
 import {
   fromLinkError,
   type HostOptions,
@@ -41,7 +41,7 @@ class PortConnection {
   private lastHeard = 0;
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private sessions = 0;
-  private current: { readonly s: number; readonly events: LinkEvents } | undefined;
+  private current: { readonly s: number; readonly events: LinkEvents; via?: Transport } | undefined;
   /** After pagehide: dials wait for the page to be shown again (from the back/forward cache). */
   private hidden = false;
   private readonly resumes: Array<() => void> = [];
@@ -57,9 +57,14 @@ class PortConnection {
     if (this.hidden) return new Promise((resume) => this.resumes.push(() => resume(this.session(url, events))));
     const port = this.port ?? this.openPort();
     const s = ++this.sessions;
-    this.current = { s, events };
+    const current: { s: number; events: LinkEvents; via?: Transport } = { s, events };
+    this.current = current;
     this.post(port, { t: 'open', s, url, options: this.options.host });
     return {
+      /** How the worker's connection reaches the hub, once the worker said; until then, only that it is shared. */
+      get transport(): Transport {
+        return current.via ?? 'shared-worker';
+      },
       send: (frame) => {
         if (this.current?.s !== s) return undefined;
         try {
@@ -112,7 +117,9 @@ class PortConnection {
         current?.events.problem(fromLinkError(message.error));
         break;
       case 'open':
-        if (current?.s === message.s) current.events.open();
+        if (current?.s !== message.s) return;
+        if (message.via) current.via = message.via;
+        current.events.open();
         break;
       case 'frame':
         if (current?.s === message.s) current.events.frame(message.f);

@@ -1,6 +1,6 @@
 import type { ClientFrame } from '@switchboard/protocol';
 import { SwitchboardError } from './errors.js';
-import type { LinkFrame } from './link.js';
+import type { LinkFrame, Transport } from './link.js';
 import type { BackoffOptions, WireFormat } from './types.js';
 
 /**
@@ -43,8 +43,8 @@ export type TabMessage =
   | { readonly t: 'bye' };
 
 export type WorkerMessage =
-  /** Session `s` is connected: the worker's Client is, and answers the tab's `connect`. */
-  | { readonly t: 'open'; readonly s: number }
+  /** Session `s` is connected: the worker's Client is (over `via`), and answers the tab's `connect`. */
+  | { readonly t: 'open'; readonly s: number; readonly via?: Transport }
   | { readonly t: 'frame'; readonly s: number; readonly f: LinkFrame }
   /** The worker ended session `s` because its own connection closed with `code`. */
   | { readonly t: 'close'; readonly s: number; readonly code: number; readonly reason: string }

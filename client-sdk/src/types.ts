@@ -43,6 +43,11 @@ export interface ClientOptions {
    * pass one in memory.
    */
   readonly link?: Dial;
+  /**
+   * Where WebSocket upgrades fail, fall back to HTTP streaming (protocol §1.1) and try WebSocket
+   * again every `retryWebSocketMs` (60 s). Default: on in the browser bundle, off in Node.
+   */
+  readonly fallback?: boolean | { readonly retryWebSocketMs?: number };
   /** Sent in the connect frame; a function is called again before every (re)connect. */
   readonly token?: string | (() => string | Promise<string>);
   /** Client name and version, sent in the connect frame (at most 64 characters each). */

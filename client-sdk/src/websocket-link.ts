@@ -2,15 +2,12 @@ import {
   type ClientFrame,
   type Codec,
   type CommandType,
-  fromWire,
   lightCodecs,
-  resultProblem,
-  type ServerFrame,
   SUBPROTOCOLS,
-  serverFrameProblem,
   type WireFormat,
 } from '@switchboard/protocol';
 import { ClientErrorCode, SwitchboardError } from './errors.js';
+import { deliverChecked, unparsed } from './frame-check.js';
 import type { Dial, Link, LinkEvents } from './link.js';
 import type { WebSocketConstructor, WebSocketLike } from './types.js';
 
@@ -56,6 +53,7 @@ export function webSocketLink(options: WebSocketLinkOptions = {}): Dial {
 }
 
 class WebSocketLink implements Link {
+  readonly transport = 'websocket';
   private readonly codec: Codec;
   private maxFrame = Number.POSITIVE_INFINITY;
   /** What each request awaiting its reply asked, to check the reply's result against. */
@@ -108,41 +106,24 @@ class WebSocketLink implements Link {
   }
 
   private receive(data: unknown): void {
-    const frame = this.decode(data);
-    if (typeof frame === 'string') {
-      this.events.problem(new SwitchboardError(ClientErrorCode.BAD_FRAME, `ignored a bad frame: ${frame}`, false));
-      return;
-    }
-    if (frame.t === 'ok' || frame.t === 'err') {
-      const command = this.asked.get(frame.id);
-      this.asked.delete(frame.id);
-      if (frame.t === 'ok' && command && resultProblem(command, frame.r ?? {})) {
-        // The request fails rather than waiting for its timeout.
-        const msg = `malformed reply to ${command}`;
-        this.events.frame({ t: 'err', id: frame.id, code: ClientErrorCode.BAD_FRAME, msg });
-        return;
-      }
-    }
-    this.events.frame(frame);
-  }
-
-  /** The frame in a WebSocket message, or why there is none. */
-  private decode(data: unknown): ServerFrame | string {
     const bytes =
       typeof data === 'string'
         ? textEncoder.encode(data)
         : data instanceof ArrayBuffer
           ? new Uint8Array(data)
           : undefined;
-    if (!bytes) return 'unexpected WebSocket message type';
+    if (!bytes) {
+      unparsed(this.events, 'unexpected WebSocket message type');
+      return;
+    }
     let value: unknown;
     try {
-      // A publication push travels as an array; fromWire gives it its object form.
-      value = fromWire(this.codec.parse(bytes));
+      value = this.codec.parse(bytes);
     } catch (error) {
-      return messageOf(error);
+      unparsed(this.events, messageOf(error));
+      return;
     }
-    return serverFrameProblem(value) ?? (value as ServerFrame);
+    deliverChecked(value, this.asked, this.events);
   }
 
   private detach(): void {

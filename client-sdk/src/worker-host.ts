@@ -123,7 +123,8 @@ export class WorkerHost {
       () => hosted.connection ?? new SwitchboardError(ClientErrorCode.DISCONNECTED, 'not connected', true),
       (frame) => send(tab, { t: 'frame', s, f: frame }),
     );
-    send(tab, { t: 'open', s });
+    const via = hosted.client.transport;
+    send(tab, via ? { t: 'open', s, via } : { t: 'open', s });
   }
 
   /** The URL's Client, made with the options of the first tab that asks for it. */

@@ -7,6 +7,8 @@
 import type { PortLike } from './tab-protocol.js';
 import { WorkerHost } from './worker-host.js';
 
+/** For stream.js, which checks frames with the same code. */
+export { deliverChecked, unparsed } from './frame-check.js';
 export { webSocketLink } from './websocket-link.js';
 
 /** The part of SharedWorkerGlobalScope used here (its type is in the WebWorker lib, not DOM). */

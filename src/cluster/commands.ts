@@ -46,6 +46,17 @@ export const ClusterCommand = z.discriminatedUnion('c', [
     limit: z.number().int().min(1).max(10_000),
   }),
   z.strictObject({ c: z.literal('info') }),
+  /**
+   * Frames a client POSTed to some hub for its SSE stream (src/transport/sse-routes.ts), for the
+   * hub that holds it; each is checked by the session like a WebSocket frame. Answers a count of 1
+   * when the stream took them.
+   */
+  z.strictObject({
+    c: z.literal('frames'),
+    client: Id,
+    key: z.string().max(64),
+    frames: z.array(z.unknown()).max(64),
+  }),
 ]);
 export type ClusterCommand = z.infer<typeof ClusterCommand>;
 

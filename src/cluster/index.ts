@@ -8,6 +8,7 @@ import { MemoryPresenceStore, type PresenceStore } from '../presence/store.js';
 import { type ControlBus, MemoryBus } from './bus.js';
 import { RedisBus } from './redis-bus.js';
 import { RedisUserStore } from './redis-user-store.js';
+import { MemoryTicketStore, RedisTicketStore, type TicketStore } from './tickets.js';
 import { MemoryUserStore, type UserStore } from './user-store.js';
 
 /** What hubs share besides channels: the control bus, users, presence (in the broker's backend). */
@@ -15,6 +16,8 @@ export interface ClusterState {
   readonly bus: ControlBus;
   readonly users: UserStore;
   readonly presence: PresenceStore;
+  /** Single-use tickets for SSE URLs (src/transport/sse.ts). */
+  readonly tickets: TicketStore;
   /** Whether the shared state is reachable now. */
   isReady(): boolean;
   /** Connects (Redis); the bus starts with the node's control. */
@@ -31,13 +34,16 @@ export function createClusterState(settings: Config['broker'], log: Logger): Clu
   if (settings.type === 'memory') {
     const users = new MemoryUserStore();
     const presence = new MemoryPresenceStore();
+    const tickets = new MemoryTicketStore();
     return {
       bus: new MemoryBus(),
       users,
       presence,
+      tickets,
       isReady: () => true,
       connect: async () => undefined,
       close: async () => {
+        tickets.close();
         await Promise.all([users.close(), presence.close()]);
       },
     };
@@ -61,6 +67,7 @@ export function createClusterState(settings: Config['broker'], log: Logger): Clu
     bus: new RedisBus(commands, subscriber, settings.prefix, log),
     users: new RedisUserStore(commands, settings.prefix),
     presence: new RedisPresenceStore(commands, settings.prefix),
+    tickets: new RedisTicketStore(commands, settings.prefix),
     isReady: () => commands.status === 'ready',
     connect: async () => {
       await Promise.all([commands.connect(), subscriber.connect()]);

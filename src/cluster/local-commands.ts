@@ -9,6 +9,8 @@ export interface LocalHub {
   /** Every channel with local members, and how many. */
   channels(): Iterable<readonly [channel: string, members: number]>;
   info(): HubInfo;
+  /** Hands frames to the SSE stream `client` if this hub holds it and `key` is its key. */
+  deliverFrames(client: string, key: string, frames: readonly unknown[]): boolean;
 }
 
 type Target = { readonly user?: string | undefined; readonly client?: string | undefined };
@@ -79,6 +81,8 @@ export async function runLocally(hub: LocalHub, command: ClusterCommand): Promis
       return listChannels(hub, command);
     case 'info':
       return { hub: hub.info() };
+    case 'frames':
+      return { count: hub.deliverFrames(command.client, command.key, command.frames) ? 1 : 0 };
   }
 }
 

@@ -13,6 +13,7 @@ export const DEMO_ASSETS: AssetTable = {
   '/presence.js': ['demo/presence.js', SCRIPT],
   '/switchboard.js': ['client-sdk/dist/bundle/switchboard.js', SCRIPT],
   '/worker.js': ['client-sdk/dist/bundle/worker.js', SCRIPT],
+  '/stream.js': ['client-sdk/dist/bundle/stream.js', SCRIPT],
 };
 
 /** `GET /`, its files, and `GET /api/stats` → `{"connections"}`: the hub's live WebSockets. */

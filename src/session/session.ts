@@ -112,6 +112,7 @@ export class Session {
     // Dropped once connected: an idle connection holds no timer.
     clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
+    this.socket.connected?.();
   }
 
   /**

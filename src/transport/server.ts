@@ -19,7 +19,10 @@ import { normalizeAddress } from '../limits/address.js';
 import { forwardedOf } from '../proxy/forwarded.js';
 import { Session } from '../session/session.js';
 import { tlsOptions } from '../tls.js';
+import { admitClient } from './admission.js';
 import { handshakeProblem, headProblem } from './handshake.js';
+import { registerSse } from './sse-routes.js';
+import { SseStreams } from './sse-streams.js';
 import type { Uws } from './uws.js';
 import { type SocketData, UwsClientSocket } from './uws-socket.js';
 
@@ -49,6 +52,8 @@ export interface ServerHooks {
 /** The uWS app: the WebSocket endpoint and the HTTP routes. */
 export class Server {
   readonly app: TemplatedApp;
+  /** SSE streams, and the fan-out that reaches them and the WebSockets' native topics. */
+  readonly sse: SseStreams;
   /** The operators' listener (`http.internalPort`), when configured. */
   private internal: TemplatedApp | undefined;
   private listenSocket: us_listen_socket | undefined;
@@ -60,9 +65,15 @@ export class Server {
     hooks: ServerHooks,
   ) {
     const { limits } = node.config;
-    /** Connections opened on this hub so far: each one's number, for its id. */
+    /** Connections opened on this hub so far (WebSockets and SSE streams): each one's number, for its id. */
     let serial = 0;
     this.app = node.config.tls ? uws.SSLApp(tlsOptions(node.config.tls)) : uws.App();
+    this.sse = new SseStreams(this.app, {
+      closed: (session, socket, code) => {
+        node.limits.perIp.closed(socket.remoteAddress);
+        hooks.onSessionClosed(session, code);
+      },
+    });
     this.app.ws<SocketData>(WS_PATH, {
       // uWS drops a frame over its cap without a close frame (the client sees 1006). With the cap at
       // twice the limit, frames just over the limit get a proper 1009 from the session instead.
@@ -140,6 +151,16 @@ export class Server {
       this.internal.get('/readyz', route(handleReady(hooks.notReadyReasons)));
       this.internal.any('/*', (res) => respondError(res, '404 Not Found', 'no such route'));
     }
+    registerSse(this.app, {
+      node,
+      streams: this.sse,
+      control: hooks.api.control,
+      dispatch,
+      serial: () => ++serial,
+      refusing: hooks.refusing,
+      onSession: hooks.onSession,
+      route,
+    });
     registerDemo(this.app, hooks.connections);
     this.app.any(
       '/*',
@@ -221,27 +242,9 @@ function upgrade(
     respondRefusal(res, malformed);
     return;
   }
-  if (hooks.refusing()) {
-    res.writeStatus('503 Service Unavailable').end('hub is shutting down; connect to another', true);
-    return;
-  }
   // Per-address limits and the origin allow-list (src/limits, src/auth): refused before any socket exists.
-  const remoteAddress = node.limits.clientAddress(
-    Buffer.from(res.getRemoteAddressAsText()).toString(),
-    req.getHeader('x-forwarded-for'),
-    Buffer.from(res.getProxiedRemoteAddressAsText()).toString(),
-  );
-  const crowded = node.limits.admitConnection(remoteAddress);
-  if (crowded) {
-    res.writeStatus(crowded.status).writeHeader('retry-after', '1').end(crowded.reason);
-    return;
-  }
-  const badOrigin = node.auth.origins.check(req.getHeader('origin'));
-  if (badOrigin) {
-    node.limits.hit('origin');
-    res.writeStatus('403 Forbidden').end(badOrigin);
-    return;
-  }
+  const remoteAddress = admitClient(res, req, node, hooks.refusing);
+  if (remoteAddress === undefined) return;
   const format = negotiateSubprotocol(req.getHeader('sec-websocket-protocol'));
   if (!format) {
     res

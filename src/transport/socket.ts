@@ -12,6 +12,8 @@ export interface ClientSocket {
   unsubscribe(topic: string): void;
   /** Bytes queued for the client that it has not read yet. */
   bufferedAmount(): number;
+  /** The session's connect succeeded (an SSE stream then subscribes the channels its URL named). */
+  connected?(): void;
   /** Closes with a WebSocket close code; the session's close handler runs right away. */
   end(code: number, reason: string): void;
 }

@@ -3,6 +3,7 @@
  */
 import { fmtRate } from '../progress.js';
 import type { FanoutResult } from '../scenarios/fanout.js';
+import type { SseResult } from '../scenarios/sse.js';
 import { headlineTable } from './headline.js';
 import { ingressMarkdown } from './ingress.js';
 import {
@@ -111,6 +112,7 @@ export function markdown(results: RunResults, chartPath: string | undefined): st
     }
     out.push('');
   }
+  if (results.sse) out.push(...sseSection(results.sse));
   const c = results.cluster;
   if (c) {
     out.push(`### ${c.connections.toLocaleString('en-US')} connections: ${c.hubs.length} hub processes on one Redis`);
@@ -224,4 +226,27 @@ export function markdown(results: RunResults, chartPath: string | undefined): st
     out.push('');
   }
   return out.join('\n');
+}
+
+/** SSE streams against WebSockets (JSON) on one hub in the same run, and memory per idle stream. */
+function sseSection(result: SseResult): string[] {
+  const out = ['### SSE fallback against WebSocket (one hub, one channel, same run)', ''];
+  out.push(
+    'The clients and the publisher share the runner process, which bounds deliveries/s and latency (WebSocket clients cost it more to read than SSE streams); hub µs per delivery is the comparison.',
+    '',
+  );
+  out.push('| transport | subscribers | publications/s | delivered | deliveries/s | hub µs per delivery | p50 | p99 |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of result.rows) {
+    out.push(
+      `| ${r.transport} | ${r.subscribers} | ${r.offeredPubs} | ${r.delivered}/${r.expected} | ${r.deliveriesPerSec} | ${r.serverUsPerDelivery} | ${r.latency.p50} ms | ${r.latency.p99} ms |`,
+    );
+  }
+  out.push('');
+  const { idle } = result;
+  out.push(
+    `Idle: ${idle.streams} SSE streams with one subscription each took the hub from ${mb(idle.rssBeforeKiB)} to ${mb(idle.rssAfterKiB)}: ${kib(idle.kibPerStream)} KiB per stream.`,
+  );
+  out.push('');
+  return out;
 }

@@ -12,6 +12,7 @@ import type { IngressResult } from '../scenarios/ingress.js';
 import type { Point } from '../scenarios/measure.js';
 import type { PresenceResult } from '../scenarios/presence.js';
 import type { RpcResult } from '../scenarios/rpc.js';
+import type { SseResult } from '../scenarios/sse.js';
 
 export interface Machine {
   readonly cpus: number;
@@ -55,6 +56,8 @@ export interface RunResults {
   readonly rpc?: RpcResult;
   /** Presence churn and server API calls (absent in runs before it existed, or without `presence`). */
   readonly presence?: PresenceResult;
+  /** SSE streams against WebSockets on one hub, and memory per idle SSE stream (absent before it existed). */
+  readonly sse?: SseResult;
   readonly targets: Target[];
 }
 
