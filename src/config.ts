@@ -74,6 +74,11 @@ export const NamespaceSettings = z.strictObject({
   payload: PayloadSettings.optional(),
   /** Who is subscribed, and join/leave pushes (docs/server-api.md, presence). */
   presence: NamespacePresence.prefault({}),
+  /**
+   * Whether subscribers may ask for fossil deltas (`sub` with `delta: "fossil"`, protocol §3.3):
+   * each publication as a delta against the previous one, computed once per publication.
+   */
+  delta: z.boolean().default(false),
 });
 export type NamespaceSettings = z.infer<typeof NamespaceSettings>;
 

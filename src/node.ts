@@ -113,6 +113,7 @@ export class SwitchboardNode implements NodeContext {
         },
         read: (purpose, history) => this.metrics.brokerRead(purpose, history),
         repaired: (outcome) => this.metrics.streamRepair(outcome),
+        deltaSaved: (bytes) => this.metrics.deltaSaved(bytes),
         recovery: (recovered, reason) => this.metrics.recovery(recovered, reason),
       },
     );

@@ -91,6 +91,8 @@ export class Channel {
     readonly token?: string | undefined,
     /** What presence shows of this subscriber, sent with the `sub` frame. */
     readonly info?: unknown,
+    /** Whether the `sub` frame asks for delta pushes (the link applies them). */
+    readonly delta = false,
   ) {}
 
   /** Where the stream stands: the last publication it delivered, or where it resumes. */

@@ -79,6 +79,7 @@ export class Handover {
           since,
           ...(entry.token ? { token: entry.token } : {}),
           ...(entry.info === undefined ? {} : { info: entry.info }),
+          ...(entry.delta ? { delta: 'fossil' as const } : {}),
         },
         {
           ok: (reply) => mine() && this.moved(entry, request.id, reply),

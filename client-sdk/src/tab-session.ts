@@ -136,6 +136,7 @@ export class TabSession {
       ...(frame.since ? { since: frame.since } : {}),
       ...(frame.token ? { token: frame.token } : {}),
       ...(frame.info === undefined ? {} : { info: frame.info }),
+      ...(frame.delta ? { delta: true } : {}),
     });
     this.handles.set(ch, handle);
     let answered = false;

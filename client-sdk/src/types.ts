@@ -114,6 +114,12 @@ export interface SubscribeOptions {
    * subscription (`unsubscribed`, code 109): subscribe again with a fresh one.
    */
   readonly token?: string;
+  /**
+   * Ask for publications as fossil deltas against the previous one (protocol §3.3), in namespaces
+   * with `delta: true`: far fewer bytes for a feed of similar documents. Handles still get whole
+   * data. The channel's first handle decides for all of them.
+   */
+  readonly delta?: boolean;
 }
 
 export interface PublishOptions {

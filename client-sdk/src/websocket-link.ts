@@ -1,5 +1,6 @@
 import {
   type ClientFrame,
+  CloseCode,
   type Codec,
   type CommandType,
   fromWire,
@@ -10,6 +11,7 @@ import {
   serverFrameProblem,
   type WireFormat,
 } from '@switchboard/protocol';
+import { DeltaBases } from './delta.js';
 import { ClientErrorCode, SwitchboardError } from './errors.js';
 import type { Dial, Link, LinkEvents } from './link.js';
 import type { WebSocketConstructor, WebSocketLike } from './types.js';
@@ -23,6 +25,8 @@ export interface WebSocketLinkOptions {
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
+/** Largest text a delta may make: the hub's data limit is far below it (protocol §6). */
+const DELTA_MAX_BYTES = 64 * 1024 * 1024;
 const ignore = () => {};
 
 /**
@@ -60,6 +64,8 @@ class WebSocketLink implements Link {
   private maxFrame = Number.POSITIVE_INFINITY;
   /** What each request awaiting its reply asked, to check the reply's result against. */
   private readonly asked = new Map<number, CommandType>();
+  /** Bases of delta subscriptions, made with the first delta push. */
+  private deltas: DeltaBases | undefined;
 
   constructor(
     private readonly socket: WebSocketLike,
@@ -108,10 +114,24 @@ class WebSocketLink implements Link {
   }
 
   private receive(data: unknown): void {
-    const frame = this.decode(data);
+    let frame = this.decode(data);
     if (typeof frame === 'string') {
       this.events.problem(new SwitchboardError(ClientErrorCode.BAD_FRAME, `ignored a bad frame: ${frame}`, false));
       return;
+    }
+    if (frame.t === 'dmsg') {
+      this.deltas ??= new DeltaBases();
+      const resolved = this.deltas.resolve(frame, DELTA_MAX_BYTES);
+      if (resolved === undefined) return;
+      if (typeof resolved === 'string') {
+        // A publication that cannot be read leaves the channel's state unknown: a new link
+        // resumes every channel from where it stands, and the hub replays the rest whole.
+        this.detach();
+        this.socket.close(CloseCode.INTERNAL, resolved);
+        this.events.close(CloseCode.INTERNAL, resolved);
+        return;
+      }
+      frame = resolved;
     }
     if (frame.t === 'ok' || frame.t === 'err') {
       const command = this.asked.get(frame.id);

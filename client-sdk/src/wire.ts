@@ -48,6 +48,7 @@ export class Wire {
         ...(since ? { since } : {}),
         ...(entry.token ? { token: entry.token } : {}),
         ...(entry.info === undefined ? {} : { info: entry.info }),
+        ...(entry.delta ? { delta: 'fossil' as const } : {}),
       },
       {
         ok: (result) => current() && entry.replied(request.id, result),

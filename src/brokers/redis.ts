@@ -4,14 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { optional } from '../optional.js';
 import { dataFromText } from '../payload.js';
-import type {
-  Broker,
-  BrokerEventHandler,
-  ChannelRead,
-  HistoryOptions,
-  PublishExtras,
-  ReadQuery,
-} from './broker.js';
+import type { Broker, BrokerEventHandler, ChannelRead, HistoryOptions, PublishExtras, ReadQuery } from './broker.js';
 import { PRESENCE_MARK, PRESENCE_MARK_BYTE, parseEnvelope } from './redis-envelope.js';
 import { failFast, RedisStore, type RedisStoreSettings } from './redis-store.js';
 import { isCommandTimeout, RedisWatch } from './redis-watch.js';

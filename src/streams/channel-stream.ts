@@ -1,4 +1,5 @@
 import {
+  decodeData,
   encodeChannelName,
   type LostPush,
   type Position,
@@ -8,6 +9,7 @@ import {
 import type { PositionedPublication, Publication } from '../brokers/broker.js';
 import { notAvailable } from '../errors.js';
 import { sleep, within } from '../time.js';
+import { DeltaLanes } from './delta.js';
 import { encodeFrame, encodePush, FORMATS, type FrameQueue, topicOf } from './fanout.js';
 import { type LossReason, type Reader, recover } from './recovery.js';
 
@@ -19,6 +21,18 @@ export interface StreamMember {
   unsubscribe(topic: string): void;
 }
 
+/**
+ * How a member takes the channel: `delta` members get fossil deltas against the previous
+ * publication (src/streams/delta.ts) on topics of their own. The session keeps a member's lane and
+ * leaves with the one it joined with.
+ */
+export interface Lane {
+  readonly delta?: boolean | undefined;
+}
+
+/** The lane of a plain subscription. */
+export const PLAIN: Lane = {};
+
 /** Why a history read was made, for the metric that counts them. */
 export type ReadPurpose = 'start' | 'join' | 'repair' | 'check';
 
@@ -28,6 +42,8 @@ export interface StreamObserver {
   /** A read of the broker: `history` when it asked for publications, else the top position alone. */
   read(purpose: ReadPurpose, history: boolean): void;
   repaired(outcome: 'repaired' | LossReason): void;
+  /** Bytes that delta pushes of one publication saved against whole ones, over every delta member. */
+  deltaSaved(bytes: number): void;
   recovery(recovered: boolean, reason: string | undefined): void;
 }
 
@@ -108,6 +124,8 @@ export class ChannelStream {
   private jsonTopic: string | undefined;
   /** The channel's name as msgpack pushes carry it, encoded once. */
   private msgpackName: Uint8Array | undefined;
+  /** The delta lanes, while a member takes deltas. */
+  private deltas: DeltaLanes | undefined;
   private state: State = 'starting';
   private last: Position | undefined;
   /** An offset the broker had that this hub had not delivered at the last position check. */
@@ -120,7 +138,7 @@ export class ChannelStream {
   ) {}
 
   get size(): number {
-    return this.msgpackMembers + this.jsonMembers;
+    return this.msgpackMembers + this.jsonMembers + (this.deltas?.size ?? 0);
   }
 
   // The fields of Work, read and written as if they were the stream's own.
@@ -219,8 +237,9 @@ export class ChannelStream {
     member: StreamMember,
     since: Position | undefined,
     respond: (result: SubscribeResult) => void,
+    lane: Lane = PLAIN,
   ): Promise<SubscribeResult | undefined> {
-    this.count(member.format, +1);
+    this.count(member.format, +1, lane);
     this.joining ??= new Set();
     this.joining.add(member);
     try {
@@ -228,15 +247,15 @@ export class ChannelStream {
         await within(this.settled(), JOIN_WAIT_MS, () => notAvailable('broker'));
         if (!this.joining.has(member)) return undefined;
         const result = since
-          ? await within(this.resume(member, since, respond), JOIN_WAIT_MS, () => notAvailable('broker'))
-          : this.enter(member, respond, []);
+          ? await within(this.resume(member, since, respond, lane), JOIN_WAIT_MS, () => notAvailable('broker'))
+          : this.enter(member, respond, [], lane);
         if (result !== 'again') return result;
       }
       throw notAvailable(`channel ${this.channel}`);
     } catch (error) {
       // A member that left meanwhile has no one to answer; otherwise it leaves with its refusal.
       if (!this.joining?.has(member)) return undefined;
-      this.leave(member);
+      this.leave(member, lane);
       throw error;
     } finally {
       this.joining?.delete(member);
@@ -248,10 +267,10 @@ export class ChannelStream {
    * Removes a member that joined (or is joining) — once: the caller keeps track of what it
    * joined. The stream ends with its last member.
    */
-  leave(member: StreamMember): void {
+  leave(member: StreamMember, lane: Lane = PLAIN): void {
     this.joining?.delete(member);
-    this.count(member.format, -1);
-    member.unsubscribe(this.topic(member.format));
+    member.unsubscribe(this.topic(member.format, lane));
+    this.count(member.format, -1, lane);
     if (this.size > 0) return;
     this.state = 'closed';
     this.held = undefined;
@@ -397,8 +416,12 @@ export class ChannelStream {
     if (this.order(publication) === 'next') this.emit(publication);
   }
 
-  private count(format: WireFormat, delta: number): void {
-    if (format === 'msgpack') this.msgpackMembers += delta;
+  private count(format: WireFormat, delta: number, lane: Lane): void {
+    if (lane.delta) {
+      this.deltas ??= new DeltaLanes(this.channel, () => this.name('msgpack'));
+      this.deltas.count(format, delta);
+      if (this.deltas.size === 0) this.deltas = undefined;
+    } else if (format === 'msgpack') this.msgpackMembers += delta;
     else this.jsonMembers += delta;
   }
 
@@ -406,7 +429,8 @@ export class ChannelStream {
     return format === 'msgpack' ? this.msgpackMembers : this.jsonMembers;
   }
 
-  private topic(format: WireFormat): string {
+  private topic(format: WireFormat, lane: Lane = PLAIN): string {
+    if (lane.delta) return topicOf(format, this.channel, true);
     if (format === 'msgpack') {
       this.msgpackTopic ??= topicOf('msgpack', this.channel);
       return this.msgpackTopic;
@@ -427,12 +451,24 @@ export class ChannelStream {
     this.published += 1;
     if (this.recordings) for (const recording of this.recordings) recording.push(publication);
     let bytes = 0;
+    // The data's JSON text, made once for the JSON flavour and the delta lanes together.
+    let text: string | undefined;
     for (const format of FORMATS) {
       const count = this.members(format);
       if (count === 0) continue;
-      const frame = encodePush(format, publication, this.name(format));
+      if (format === 'json') text ??= JSON.stringify(decodeData(publication.data));
+      const frame = encodePush(format, publication, this.name(format), text);
       this.context.queue.push(this.topic(format), frame, format === 'msgpack');
       bytes += frame.byteLength * count;
+    }
+    const deltas = this.deltas;
+    if (deltas) {
+      text ??= JSON.stringify(decodeData(publication.data));
+      for (const [topic, frame, binary] of deltas.frames(publication.position?.off, text)) {
+        this.context.queue.push(topic, frame, binary);
+        bytes += frame.byteLength * deltas.members(binary ? 'msgpack' : 'json');
+      }
+      this.context.observer.deltaSaved(deltas.saved * deltas.size);
     }
     this.context.observer.delivered(this.size, bytes, publication);
   }
@@ -441,8 +477,12 @@ export class ChannelStream {
   announce(frame: object): void {
     if (this.state === 'closed') return;
     for (const format of FORMATS) {
-      if (this.members(format) === 0) continue;
-      this.context.queue.push(this.topic(format), encodeFrame(format, frame), format === 'msgpack');
+      const plain = this.members(format) > 0;
+      const delta = (this.deltas?.members(format) ?? 0) > 0;
+      if (!plain && !delta) continue;
+      const encoded = encodeFrame(format, frame);
+      if (plain) this.context.queue.push(this.topic(format), encoded, format === 'msgpack');
+      if (delta) this.context.queue.push(this.topic(format, { delta: true }), encoded, format === 'msgpack');
     }
   }
 
@@ -450,6 +490,7 @@ export class ChannelStream {
   private lose(from: Position, why: LossReason): void {
     this.last = from;
     this.losses += 1;
+    this.deltas?.reset();
     const push: LostPush = { t: 'lost', ch: this.channel, ep: from.ep, off: from.off, why };
     this.announce(push);
   }
@@ -459,17 +500,30 @@ export class ChannelStream {
     member: StreamMember,
     respond: (result: SubscribeResult) => void,
     replay: readonly Publication[],
+    lane: Lane,
     result?: Omit<SubscribeResult, 'ep' | 'off'> & { readonly from?: Position },
   ): SubscribeResult {
     const at = result?.from ?? (this.last as Position);
     const reply: SubscribeResult = { ep: at.ep, off: at.off };
     if (result?.rec !== undefined) reply.rec = result.rec;
     if (result?.why !== undefined) reply.why = result.why;
+    const deltas = lane.delta ? this.deltas : undefined;
+    if (deltas) reply.delta = 'fossil';
     respond(reply);
-    for (const publication of replay) member.send(encodePush(member.format, publication, this.name(member.format)));
+    const format = member.format;
+    for (const publication of replay) {
+      // A join starts from whole publications; the base frame below is what the topic's patches follow.
+      member.send(
+        deltas
+          ? deltas.fullFrame(format, publication.position?.off, JSON.stringify(decodeData(publication.data)))
+          : encodePush(format, publication, this.name(format)),
+      );
+    }
     // Frames still queued for the topic were sent above or precede the reply's position.
     this.context.queue.flush();
-    member.subscribe(this.topic(member.format));
+    const base = deltas?.baseFrame(format);
+    if (base) member.send(base);
+    member.subscribe(this.topic(format, lane));
     return reply;
   }
 
@@ -478,6 +532,7 @@ export class ChannelStream {
     member: StreamMember,
     since: Position,
     respond: (result: SubscribeResult) => void,
+    lane: Lane,
   ): Promise<SubscribeResult | 'again' | undefined> {
     const recording: Publication[] = [];
     this.recordings ??= new Set();
@@ -500,8 +555,8 @@ export class ChannelStream {
       const replay = replayable ? missed(from, last, outcome.replay, recording) : [];
       if (replay === undefined) return 'again';
       this.context.observer.recovery(outcome.recovered, outcome.recovered ? undefined : outcome.reason);
-      if (outcome.recovered) return this.enter(member, respond, [...replay, ...liveOnly], { rec: true });
-      return this.enter(member, respond, [...replay, ...liveOnly], {
+      if (outcome.recovered) return this.enter(member, respond, [...replay, ...liveOnly], lane, { rec: true });
+      return this.enter(member, respond, [...replay, ...liveOnly], lane, {
         rec: false,
         why: outcome.reason,
         ...(replayable ? { from } : {}),

@@ -3,6 +3,8 @@ import type { Broker, BrokerEventHandler, Publication } from '../brokers/broker.
 import { limitExceeded } from '../errors.js';
 import {
   ChannelStream,
+  type Lane,
+  PLAIN,
   type ReadPurpose,
   type StreamContext,
   type StreamMember,
@@ -102,6 +104,7 @@ export class Streams implements BrokerEventHandler {
     member: StreamMember,
     since: Position | undefined,
     respond: (result: SubscribeResult) => void,
+    lane: Lane = PLAIN,
   ): Promise<SubscribeResult | undefined> {
     let stream = this.streams.get(channel);
     if (!stream) {
@@ -111,12 +114,12 @@ export class Streams implements BrokerEventHandler {
       this.streams.set(channel, stream);
       stream.start(this.interest.want(channel));
     }
-    return stream.join(member, since, respond);
+    return stream.join(member, since, respond, lane);
   }
 
-  /** Removes `member` from `channel`, which it joined: the caller leaves each channel once. */
-  leave(channel: string, member: StreamMember): void {
-    this.streams.get(channel)?.leave(member);
+  /** Removes `member` from `channel`, which it joined in `lane`: the caller leaves each channel once. */
+  leave(channel: string, member: StreamMember, lane: Lane = PLAIN): void {
+    this.streams.get(channel)?.leave(member, lane);
   }
 
   onPublication(publication: Publication): void {
