@@ -79,6 +79,12 @@ export const NamespaceSettings = z.strictObject({
    * each publication as a delta against the previous one, computed once per publication.
    */
   delta: z.boolean().default(false),
+  /**
+   * Subscriptions with `maxRate` (protocol §3.1) get the latest publication per period; with
+   * `key`, the latest per value of that field of the data (a ticker's `symbol`), so that no key is
+   * starved by a busier one.
+   */
+  conflation: z.strictObject({ key: z.string().min(1).max(64).optional() }).prefault({}),
 });
 export type NamespaceSettings = z.infer<typeof NamespaceSettings>;
 

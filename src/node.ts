@@ -104,6 +104,8 @@ export class SwitchboardNode implements NodeContext {
       {
         maxChannels: config.limits.maxChannelsPerNode,
         maxRecovery: config.limits.maxRecoveryPublications,
+        // Namespaces are made below; streams ask only once a channel is joined.
+        conflationKey: (channel) => this.namespaces.of(channel).settings.conflation.key,
         positionCheckMs: config.broker.type === 'redis' ? config.broker.positionCheckSeconds * 1000 : 0,
       },
       {

@@ -93,6 +93,8 @@ export class Channel {
     readonly info?: unknown,
     /** Whether the `sub` frame asks for delta pushes (the link applies them). */
     readonly delta = false,
+    /** The `sub` frame's rate cap: pushes may then skip offsets, saying how many (`skip`). */
+    readonly maxRate?: number | undefined,
   ) {}
 
   /** Where the stream stands: the last publication it delivered, or where it resumes. */
@@ -292,6 +294,11 @@ export class Channel {
       this.advance(push);
       return;
     }
+    // A rate cap left out what lies between: it follows when what it skipped reaches back to us.
+    if (push.skip !== undefined && push.ep === at.ep && push.off - push.skip - 1 <= at.off) {
+      this.advance(push);
+      return;
+    }
     const replay = this.replayTo;
     if (replay && push.ep === replay.ep && push.off <= replay.off) {
       // Part of a replay that sent later publications first: the earlier ones are on their way.
@@ -307,8 +314,9 @@ export class Channel {
   private advance(push: Positioned): void {
     for (let next: Positioned | undefined = push; next; next = this.early.get(next.off + 1)) {
       this.early.delete(next.off);
+      const skipped = this.stream && next.ep === this.stream.ep ? next.off - this.stream.off - 1 : 0;
       this.stream = { ep: next.ep, off: next.off };
-      this.deliver(next, this.stream);
+      this.deliver(next, this.stream, skipped);
     }
     const replay = this.replayTo;
     if (replay && this.stream && (this.stream.ep !== replay.ep || this.stream.off >= replay.off)) {
@@ -409,9 +417,9 @@ export class Channel {
     handle.subscribed(event);
   }
 
-  private deliver(push: PublicationPush, position: Position | undefined): void {
+  private deliver(push: PublicationPush, position: Position | undefined, skipped = 0): void {
     const publication = position
-      ? { channel: this.name, position, data: push.d }
+      ? { channel: this.name, position, data: push.d, ...(skipped > 0 ? { skipped } : {}) }
       : { channel: this.name, data: push.d };
     for (const [handle, place] of this.places) {
       if (place.waiting) continue;

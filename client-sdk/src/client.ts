@@ -130,7 +130,7 @@ export class Client extends Emitter<ClientEvents> {
     const handle = new Subscription(channel, (released) => this.wire.release(released), this.presenceAsk);
     let entry = this.channels.get(channel);
     if (!entry) {
-      entry = this.newChannel(channel, options.token, options.info, options.delta === true);
+      entry = this.newChannel(channel, options.token, options.info, options.delta === true, options.maxRate);
       this.channels.set(channel, entry);
     }
     entry.join(handle, options.since);
@@ -173,9 +173,9 @@ export class Client extends Emitter<ClientEvents> {
     return result;
   }
 
-  private newChannel(channel: string, token?: string, info?: unknown, delta = false): Channel {
+  private newChannel(channel: string, token?: string, info?: unknown, delta = false, maxRate?: number): Channel {
     const subscribe: SubscribeOnWire = (target, since, replace) => this.wire.subscribe(target, since, replace);
-    return new Channel(channel, subscribe, token, info, delta);
+    return new Channel(channel, subscribe, token, info, delta, maxRate);
   }
 
   /** The position of the last publication seen on `channel`, while it has handles. */

@@ -120,6 +120,13 @@ export interface SubscribeOptions {
    * data. The channel's first handle decides for all of them.
    */
   readonly delta?: boolean;
+  /**
+   * At most this many publications a second (1..100), the latest winning (per key where the
+   * namespace names one, `conflation.key`); each publication says how many were left out before it
+   * (`skipped`). Resuming replays the latest of what was missed. Whole data, never deltas. The
+   * channel's first handle decides for all of them.
+   */
+  readonly maxRate?: number;
 }
 
 export interface PublishOptions {
@@ -141,6 +148,8 @@ export interface Publication {
   /** Absent for live-only publications (e.g. a raw Redis PUBLISH), which cannot be resumed from. */
   readonly position?: Position;
   readonly data: unknown;
+  /** On a subscription with `maxRate`: publications left out (conflated) between the previous one and this. */
+  readonly skipped?: number;
 }
 
 export interface SubscribedEvent {

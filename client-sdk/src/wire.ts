@@ -49,6 +49,7 @@ export class Wire {
         ...(entry.token ? { token: entry.token } : {}),
         ...(entry.info === undefined ? {} : { info: entry.info }),
         ...(entry.delta ? { delta: 'fossil' as const } : {}),
+        ...(entry.maxRate === undefined ? {} : { maxRate: entry.maxRate }),
       },
       {
         ok: (result) => current() && entry.replied(request.id, result),

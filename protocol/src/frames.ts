@@ -61,6 +61,11 @@ export const SubscribeRequest = z.object({
    * previous one, in namespaces with `delta: true`. The reply's `delta` says whether it was granted.
    */
   delta: z.literal('fossil').optional(),
+  /**
+   * At most this many publications a second, the latest winning (per key where the namespace
+   * names one); each push says how many were left out before it (`skip`). Takes precedence over `delta`.
+   */
+  maxRate: z.number().int().min(1).max(100).optional(),
 });
 export const UnsubscribeRequest = z.object({ t: z.literal('unsub'), id: RequestId, ch: Channel });
 /**
@@ -133,6 +138,8 @@ export const SubscribeResult = z.object({
   why: z.string().optional(),
   /** The delta encoding granted (`fossil`): publications of this subscription come as `dmsg` pushes. */
   delta: z.string().optional(),
+  /** The rate cap granted: publications of this subscription come at most this many a second. */
+  maxRate: z.number().int().optional(),
 });
 export const PublishResult = z.object({ ep: z.string().optional(), off: z.number().int().optional() });
 /** The service's reply to an `rpc`: its data (absent for a reply without data). */
@@ -176,6 +183,11 @@ export const PublicationPush = z.object({
   ch: z.string(),
   off: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   d: z.unknown(),
+  /**
+   * On a subscription with `maxRate`: publications the hub left out before this one (conflated),
+   * so that its offset may follow the previous push's by more than 1. Sent as a map, not an array.
+   */
+  skip: z.number().int().min(0).optional(),
 });
 /**
  * A publication of a subscription that asked for deltas, as decoded: on the wire the array

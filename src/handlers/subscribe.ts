@@ -10,7 +10,8 @@ const DELTA: Lane = { delta: true };
  * Decides the subscription (src/auth, then the proxy subscribe hook, src/proxy), then joins the channel's stream, which answers where the
  * subscription starts and replays what a resuming client missed (src/streams/channel-stream.ts).
  */
-export const subscribe: Handler<SubscribeRequest> = async (session, { id, ch, since, token, info, delta }) => {
+export const subscribe: Handler<SubscribeRequest> = async (session, request) => {
+  const { id, ch, since, token, info, delta, maxRate } = request;
   const { node, channels } = session;
   const grant = await node.auth.authorizeSubscribe(session.principal, ch, token, session.hasTokenGrant(ch));
   await node.proxy.subscribe(session.principal, session.id, ch);
@@ -24,8 +25,9 @@ export const subscribe: Handler<SubscribeRequest> = async (session, { id, ch, si
   if (!node.broker.isReady()) throw notAvailable('broker');
   try {
     // The stream answers, right before the publications that follow the reply.
-    // Deltas where the namespace allows them; elsewhere the reply's missing `delta` says no.
-    const lane = delta && settings.delta ? DELTA : PLAIN;
+    // Deltas where the namespace allows them; elsewhere the reply's missing `delta` says no. A
+    // rate cap takes precedence: its pushes are whole.
+    const lane = maxRate ? { rate: maxRate } : delta && settings.delta ? DELTA : PLAIN;
     await session.join(ch, since, (reply) => session.reply(id, reply), info, lane);
     return REPLIED;
   } catch (error) {

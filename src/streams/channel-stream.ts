@@ -9,6 +9,7 @@ import {
 import type { PositionedPublication, Publication } from '../brokers/broker.js';
 import { notAvailable } from '../errors.js';
 import { sleep, within } from '../time.js';
+import { ConflatedLanes, conflate, conflatedFrame, rateTopic } from './conflation.js';
 import { DeltaLanes } from './delta.js';
 import { encodeFrame, encodePush, FORMATS, type FrameQueue, topicOf } from './fanout.js';
 import { type LossReason, type Reader, recover } from './recovery.js';
@@ -23,11 +24,13 @@ export interface StreamMember {
 
 /**
  * How a member takes the channel: `delta` members get fossil deltas against the previous
- * publication (src/streams/delta.ts) on topics of their own. The session keeps a member's lane and
- * leaves with the one it joined with.
+ * publication (src/streams/delta.ts), `rate` members at most that many publications a second, the
+ * latest winning (src/streams/conflation.ts); each lane has topics of its own. The session keeps
+ * a member's lane and leaves with the one it joined with.
  */
 export interface Lane {
   readonly delta?: boolean | undefined;
+  readonly rate?: number | undefined;
 }
 
 /** The lane of a plain subscription. */
@@ -53,6 +56,8 @@ export interface StreamContext {
   readonly observer: StreamObserver;
   /** Publications one join or one repair may read; more missing than that is not recovered. */
   readonly maxRecovery: number;
+  /** The data field conflated lanes keep the latest value of per key (namespace `conflation.key`). */
+  conflationKey(channel: string): string | undefined;
   reader(channel: string, purpose: ReadPurpose): Reader;
   /** The broker's delivery generation: bumped whenever delivery to this node was interrupted. */
   generation(): number;
@@ -126,6 +131,8 @@ export class ChannelStream {
   private msgpackName: Uint8Array | undefined;
   /** The delta lanes, while a member takes deltas. */
   private deltas: DeltaLanes | undefined;
+  /** The rate lanes, while a member asked for a `maxRate`. */
+  private rates: ConflatedLanes | undefined;
   private state: State = 'starting';
   private last: Position | undefined;
   /** An offset the broker had that this hub had not delivered at the last position check. */
@@ -138,7 +145,7 @@ export class ChannelStream {
   ) {}
 
   get size(): number {
-    return this.msgpackMembers + this.jsonMembers + (this.deltas?.size ?? 0);
+    return this.msgpackMembers + this.jsonMembers + (this.deltas?.size ?? 0) + (this.rates?.size ?? 0);
   }
 
   // The fields of Work, read and written as if they were the stream's own.
@@ -274,6 +281,8 @@ export class ChannelStream {
     if (this.size > 0) return;
     this.state = 'closed';
     this.held = undefined;
+    this.rates?.stop();
+    this.rates = undefined;
     this.context.release(this);
   }
 
@@ -417,7 +426,17 @@ export class ChannelStream {
   }
 
   private count(format: WireFormat, delta: number, lane: Lane): void {
-    if (lane.delta) {
+    if (lane.rate) {
+      const queue = this.context.queue;
+      this.rates ??= new ConflatedLanes(
+        this.channel,
+        this.context.conflationKey(this.channel),
+        ([topic, frame, binary]) => queue.push(topic, frame, binary),
+        () => this.name('msgpack'),
+      );
+      this.rates.count(lane.rate, format, delta);
+      if (this.rates.size === 0) this.rates = undefined;
+    } else if (lane.delta) {
       this.deltas ??= new DeltaLanes(this.channel, () => this.name('msgpack'));
       this.deltas.count(format, delta);
       if (this.deltas.size === 0) this.deltas = undefined;
@@ -430,6 +449,7 @@ export class ChannelStream {
   }
 
   private topic(format: WireFormat, lane: Lane = PLAIN): string {
+    if (lane.rate) return rateTopic(lane.rate, format, this.channel);
     if (lane.delta) return topicOf(format, this.channel, true);
     if (format === 'msgpack') {
       this.msgpackTopic ??= topicOf('msgpack', this.channel);
@@ -470,6 +490,7 @@ export class ChannelStream {
       }
       this.context.observer.deltaSaved(deltas.saved * deltas.size);
     }
+    this.rates?.accept(publication);
     this.context.observer.delivered(this.size, bytes, publication);
   }
 
@@ -484,6 +505,16 @@ export class ChannelStream {
       if (plain) this.context.queue.push(this.topic(format), encoded, format === 'msgpack');
       if (delta) this.context.queue.push(this.topic(format, { delta: true }), encoded, format === 'msgpack');
     }
+    if (!this.rates) return;
+    const encoded = new Map<WireFormat, Uint8Array>();
+    for (const [topic, format] of this.rates.topics()) {
+      let bytes = encoded.get(format);
+      if (!bytes) {
+        bytes = encodeFrame(format, frame);
+        encoded.set(format, bytes);
+      }
+      this.context.queue.push(topic, bytes, format === 'msgpack');
+    }
   }
 
   /** Tells every member, once, that the publications up to `from` are lost; the stream continues after it. */
@@ -491,6 +522,7 @@ export class ChannelStream {
     this.last = from;
     this.losses += 1;
     this.deltas?.reset();
+    this.rates?.reset(from.off);
     const push: LostPush = { t: 'lost', ch: this.channel, ep: from.ep, off: from.off, why };
     this.announce(push);
   }
@@ -509,9 +541,17 @@ export class ChannelStream {
     if (result?.why !== undefined) reply.why = result.why;
     const deltas = lane.delta ? this.deltas : undefined;
     if (deltas) reply.delta = 'fossil';
+    if (lane.rate) reply.maxRate = lane.rate;
     respond(reply);
     const format = member.format;
-    for (const publication of replay) {
+    if (lane.rate) {
+      // A rate-capped join replays the latest of what it missed (per key), saying how many it left out.
+      const first = replay[0]?.position?.off;
+      const key = this.context.conflationKey(this.channel);
+      for (const item of conflate(replay, key, first === undefined ? undefined : first - 1))
+        member.send(conflatedFrame(format, item, this.name(format)));
+    }
+    for (const publication of lane.rate ? [] : replay) {
       // A join starts from whole publications; the base frame below is what the topic's patches follow.
       member.send(
         deltas

@@ -20,6 +20,8 @@ export interface StreamsOptions {
   readonly maxChannels: number;
   /** Publications one join or repair may read (`limits.maxRecoveryPublications`). */
   readonly maxRecovery: number;
+  /** The data field whose latest value per key a conflated lane keeps, by channel (namespace `conflation.key`). */
+  readonly conflationKey?: ((channel: string) => string | undefined) | undefined;
   /**
    * How often every channel's position is compared with the broker's, in ms; 0 never. A quiet
    * channel whose publications were lost learns of it within two intervals, without waiting for
@@ -60,6 +62,7 @@ export class Streams implements BrokerEventHandler {
       queue: this.queue,
       observer,
       maxRecovery: options.maxRecovery,
+      conflationKey: (channel) => options.conflationKey?.(channel),
       reader: (channel: string, purpose: ReadPurpose): Reader => {
         return (query) => {
           observer.read(purpose, query.limit > 0);

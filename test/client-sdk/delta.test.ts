@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import WebSocket from 'ws';
-import { Client, type Publication, type WebSocketConstructor } from '../../client-sdk/src/index.js';
+import type { Publication, WebSocketConstructor } from '../../client-sdk/src/index.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { waitFor } from '../support/wait.js';
+import { hubClients } from './helpers.js';
 import { tap } from './tap.js';
-
-const FAST_BACKOFF = { initialMs: 10, maxMs: 50 };
 
 /** A `ws` socket that counts the bytes it receives, to compare delta and whole pushes. */
 function counting(): { readonly WebSocket: WebSocketConstructor; bytes(): number } {
@@ -38,20 +37,14 @@ function document(version: number): Record<string, unknown> {
 
 describe('delta compression through the SDK (protocol §3.3)', { timeout: 120_000 }, () => {
   let hub: TestHub;
-  const clients: Client[] = [];
-
-  function client(options: ConstructorParameters<typeof Client>[1] = {}): Client {
-    const made = new Client(hub.url, { WebSocket, backoff: FAST_BACKOFF, ...options });
-    clients.push(made);
-    return made;
-  }
+  const { client, closeAll } = hubClients(() => hub.url);
 
   before(async () => {
     hub = await startHub({ namespaces: { doc: { delta: true }, plain: {} } });
   });
 
   after(async () => {
-    for (const made of clients) made.close();
+    closeAll();
     await hub.stop();
   });
 
