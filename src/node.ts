@@ -106,6 +106,7 @@ export class SwitchboardNode implements NodeContext {
         maxRecovery: config.limits.maxRecoveryPublications,
         // Namespaces are made below; streams ask only once a channel is joined.
         conflationKey: (channel) => this.namespaces.of(channel).settings.conflation.key,
+        recoveryCap: (channel) => this.namespaces.of(channel).settings.maxRecovery,
         positionCheckMs: config.broker.type === 'redis' ? config.broker.positionCheckSeconds * 1000 : 0,
       },
       {

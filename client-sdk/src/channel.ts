@@ -4,6 +4,12 @@ import type { SwitchboardError } from './errors.js';
 import type { Subscription } from './subscription.js';
 import type { PresenceMember, SubscribedEvent, UnsubscribedEvent } from './types.js';
 
+/**
+ * Where a handle stands that asked for the channel from its start (`fromStart`): the `sub` says
+ * `start` instead of `since`, and the reply's epoch tells where that was. No epoch is empty.
+ */
+export const FROM_START: Position = { ep: '', off: 0 };
+
 /** Whether two positions are the same. */
 export function samePosition(a: Position, b: Position): boolean {
   return a.ep === b.ep && a.off === b.off;
@@ -233,7 +239,9 @@ export class Channel {
   replied(id: number, result: SubscribeResult): void {
     if (id !== this.pendingId) return;
     const reply = { ep: result.ep, off: result.off };
-    const since = this.sentSince;
+    const sent = this.sentSince;
+    // From the start: the hub read the channel from offset 0 of the epoch it answers with.
+    const since = sent?.ep === FROM_START.ep ? { ep: result.ep, off: 0 } : sent;
     const recovered = since !== undefined && result.rec === true;
     // The stream continues after `from`: the replay follows `since`, or nothing before the reply's position.
     const from = recovered ? since : reply;
@@ -250,7 +258,7 @@ export class Channel {
         // It asked for no past: it starts at the reply's position, however far back the replay goes.
         place.at = reply;
         this.tell(handle, place, { position: reply });
-      } else if (since && samePosition(at, since)) {
+      } else if (sent && samePosition(at, sent)) {
         place.at = from;
         if (place.waiting || !recovered) this.tell(handle, place, answer(reply, result));
       } else if (recovered ? at.ep === from.ep && at.off >= from.off && at.off <= reply.off : samePosition(at, reply)) {

@@ -7,7 +7,7 @@ import {
   shouldReconnect,
 } from '@switchboard/protocol';
 import { Backoff } from './backoff.js';
-import { Channel, type SubscribeOnWire } from './channel.js';
+import { Channel, FROM_START, type SubscribeOnWire } from './channel.js';
 import { Connection } from './connection.js';
 import { defaultLink } from './default-link.js';
 import { Emitter } from './emitter.js';
@@ -133,7 +133,7 @@ export class Client extends Emitter<ClientEvents> {
       entry = this.newChannel(channel, options.token, options.info, options.delta === true, options.maxRate);
       this.channels.set(channel, entry);
     }
-    entry.join(handle, options.since);
+    entry.join(handle, options.since ?? (options.fromStart ? FROM_START : undefined));
     this.connect();
     return handle;
   }

@@ -138,6 +138,7 @@ export class TabSession {
       ...(frame.info === undefined ? {} : { info: frame.info }),
       ...(frame.delta ? { delta: true } : {}),
       ...(frame.maxRate === undefined ? {} : { maxRate: frame.maxRate }),
+      ...(frame.start ? { fromStart: true } : {}),
     });
     this.handles.set(ch, handle);
     let answered = false;

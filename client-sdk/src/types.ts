@@ -127,6 +127,12 @@ export interface SubscribeOptions {
    * channel's first handle decides for all of them.
    */
   readonly maxRate?: number;
+  /**
+   * Without `since`: everything the channel's history holds of its current epoch, then live — a
+   * token stream read whole by its id after a page reload. `subscribed` says `recovered: false`
+   * (why: `trimmed`, `too_many_missed`) when history no longer reaches its first publication.
+   */
+  readonly fromStart?: boolean;
 }
 
 export interface PublishOptions {

@@ -66,6 +66,11 @@ export const SubscribeRequest = z.object({
    * names one); each push says how many were left out before it (`skip`). Takes precedence over `delta`.
    */
   maxRate: z.number().int().min(1).max(100).optional(),
+  /**
+   * Without `since`: replay the channel's history from its first publication in the current
+   * epoch (a token stream read whole after a reload), answered like a `since` at offset 0.
+   */
+  start: z.literal(true).optional(),
 });
 export const UnsubscribeRequest = z.object({ t: z.literal('unsub'), id: RequestId, ch: Channel });
 /**

@@ -1,7 +1,7 @@
 import { ErrorCode, type SubscribeRequest } from '@switchboard/protocol';
 import { HubError, limitExceeded, notAvailable } from '../errors.js';
 import { REPLIED } from '../session/session.js';
-import { type Lane, PLAIN } from '../streams/channel-stream.js';
+import { type Lane, PLAIN, START } from '../streams/channel-stream.js';
 import type { Handler } from './types.js';
 
 const DELTA: Lane = { delta: true };
@@ -11,7 +11,8 @@ const DELTA: Lane = { delta: true };
  * subscription starts and replays what a resuming client missed (src/streams/channel-stream.ts).
  */
 export const subscribe: Handler<SubscribeRequest> = async (session, request) => {
-  const { id, ch, since, token, info, delta, maxRate } = request;
+  const { id, ch, token, info, delta, maxRate } = request;
+  const since = request.since ?? (request.start ? START : undefined);
   const { node, channels } = session;
   const grant = await node.auth.authorizeSubscribe(session.principal, ch, token, session.hasTokenGrant(ch));
   await node.proxy.subscribe(session.principal, session.id, ch);

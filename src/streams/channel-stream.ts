@@ -33,6 +33,9 @@ export interface Lane {
   readonly rate?: number | undefined;
 }
 
+/** A `since` that stands for the start of whatever epoch the channel is in (`sub` with `start`). */
+export const START: Position = { ep: '', off: 0 };
+
 /** The lane of a plain subscription. */
 export const PLAIN: Lane = {};
 
@@ -55,7 +58,7 @@ export interface StreamContext {
   readonly queue: FrameQueue;
   readonly observer: StreamObserver;
   /** Publications one join or one repair may read; more missing than that is not recovered. */
-  readonly maxRecovery: number;
+  maxRecovery(channel: string): number;
   /** The data field conflated lanes keep the latest value of per key (namespace `conflation.key`). */
   conflationKey(channel: string): string | undefined;
   reader(channel: string, purpose: ReadPurpose): Reader;
@@ -253,8 +256,9 @@ export class ChannelStream {
       for (let attempt = 0; attempt < MAX_JOIN_ATTEMPTS; attempt++) {
         await within(this.settled(), JOIN_WAIT_MS, () => notAvailable('broker'));
         if (!this.joining.has(member)) return undefined;
-        const result = since
-          ? await within(this.resume(member, since, respond, lane), JOIN_WAIT_MS, () => notAvailable('broker'))
+        const from = since === START ? { ep: (this.last as Position).ep, off: 0 } : since;
+        const result = from
+          ? await within(this.resume(member, from, respond, lane), JOIN_WAIT_MS, () => notAvailable('broker'))
           : this.enter(member, respond, [], lane);
         if (result !== 'again') return result;
       }
@@ -378,7 +382,11 @@ export class ChannelStream {
 
   private async repair(): Promise<void> {
     const from = this.last as Position;
-    const outcome = await recover(from, this.context.reader(this.channel, 'repair'), this.context.maxRecovery);
+    const outcome = await recover(
+      from,
+      this.context.reader(this.channel, 'repair'),
+      this.context.maxRecovery(this.channel),
+    );
     if (this.state !== 'syncing') return;
     if (!outcome.recovered) {
       this.lose(outcome.from, outcome.reason);
@@ -579,7 +587,11 @@ export class ChannelStream {
     this.recordings.add(recording);
     const losses = this.losses;
     try {
-      const outcome = await recover(since, this.context.reader(this.channel, 'join'), this.context.maxRecovery);
+      const outcome = await recover(
+        since,
+        this.context.reader(this.channel, 'join'),
+        this.context.maxRecovery(this.channel),
+      );
       if (!this.joining?.has(member)) return undefined;
       if (this.state !== 'live' || this.losses !== losses) return 'again';
       const last = this.last as Position;

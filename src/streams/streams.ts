@@ -20,6 +20,8 @@ export interface StreamsOptions {
   readonly maxChannels: number;
   /** Publications one join or repair may read (`limits.maxRecoveryPublications`). */
   readonly maxRecovery: number;
+  /** A namespace's own cap (its `maxRecovery`), by channel, in place of `maxRecovery`. */
+  readonly recoveryCap?: ((channel: string) => number | undefined) | undefined;
   /** The data field whose latest value per key a conflated lane keeps, by channel (namespace `conflation.key`). */
   readonly conflationKey?: ((channel: string) => string | undefined) | undefined;
   /**
@@ -61,7 +63,7 @@ export class Streams implements BrokerEventHandler {
     this.context = {
       queue: this.queue,
       observer,
-      maxRecovery: options.maxRecovery,
+      maxRecovery: (channel) => options.recoveryCap?.(channel) ?? options.maxRecovery,
       conflationKey: (channel) => options.conflationKey?.(channel),
       reader: (channel: string, purpose: ReadPurpose): Reader => {
         return (query) => {
