@@ -1,7 +1,8 @@
 import { ErrorCode, type SubscribeRequest } from '@switchboard/protocol';
 import { HubError, limitExceeded, notAvailable } from '../errors.js';
 import { REPLIED } from '../session/session.js';
-import { type Lane, PLAIN, START } from '../streams/channel-stream.js';
+import { START } from '../streams/channel-stream.js';
+import { type Lane, PLAIN } from '../streams/lanes.js';
 import type { Handler } from './types.js';
 
 const DELTA: Lane = { delta: true };

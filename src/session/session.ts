@@ -13,7 +13,7 @@ import { ANONYMOUS, type Principal } from '../auth/principal.js';
 import type { NodeContext } from '../context.js';
 import { HubError } from '../errors.js';
 import type { MessageRate } from '../limits/rate.js';
-import { type Lane, PLAIN } from '../streams/channel-stream.js';
+import { type Lane, PLAIN } from '../streams/lanes.js';
 import type { ClientSocket } from '../transport/socket.js';
 import { Access } from './access.js';
 import { ChannelList } from './channel-list.js';

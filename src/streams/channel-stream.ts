@@ -9,9 +9,8 @@ import {
 import type { PositionedPublication, Publication } from '../brokers/broker.js';
 import { notAvailable } from '../errors.js';
 import { sleep, within } from '../time.js';
-import { ConflatedLanes, conflate, conflatedFrame, rateTopic } from './conflation.js';
-import { DeltaLanes } from './delta.js';
 import { encodeFrame, encodePush, FORMATS, type FrameQueue, topicOf } from './fanout.js';
+import { type Lane, Lanes, laneTopic, PLAIN } from './lanes.js';
 import { type LossReason, type Reader, recover } from './recovery.js';
 
 /** A socket as a stream sees it: its wire format, direct sends, and its transport topics. */
@@ -22,22 +21,8 @@ export interface StreamMember {
   unsubscribe(topic: string): void;
 }
 
-/**
- * How a member takes the channel: `delta` members get fossil deltas against the previous
- * publication (src/streams/delta.ts), `rate` members at most that many publications a second, the
- * latest winning (src/streams/conflation.ts); each lane has topics of its own. The session keeps
- * a member's lane and leaves with the one it joined with.
- */
-export interface Lane {
-  readonly delta?: boolean | undefined;
-  readonly rate?: number | undefined;
-}
-
 /** A `since` that stands for the start of whatever epoch the channel is in (`sub` with `start`). */
 export const START: Position = { ep: '', off: 0 };
-
-/** The lane of a plain subscription. */
-export const PLAIN: Lane = {};
 
 /** Why a history read was made, for the metric that counts them. */
 export type ReadPurpose = 'start' | 'join' | 'repair' | 'check';
@@ -132,10 +117,8 @@ export class ChannelStream {
   private jsonTopic: string | undefined;
   /** The channel's name as msgpack pushes carry it, encoded once. */
   private msgpackName: Uint8Array | undefined;
-  /** The delta lanes, while a member takes deltas. */
-  private deltas: DeltaLanes | undefined;
-  /** The rate lanes, while a member asked for a `maxRate`. */
-  private rates: ConflatedLanes | undefined;
+  /** Delta and rate lanes (lanes.ts), while a member is in one. */
+  private lanes: Lanes | undefined;
   private state: State = 'starting';
   private last: Position | undefined;
   /** An offset the broker had that this hub had not delivered at the last position check. */
@@ -148,7 +131,7 @@ export class ChannelStream {
   ) {}
 
   get size(): number {
-    return this.msgpackMembers + this.jsonMembers + (this.deltas?.size ?? 0) + (this.rates?.size ?? 0);
+    return this.msgpackMembers + this.jsonMembers + (this.lanes?.size ?? 0);
   }
 
   // The fields of Work, read and written as if they were the stream's own.
@@ -285,8 +268,8 @@ export class ChannelStream {
     if (this.size > 0) return;
     this.state = 'closed';
     this.held = undefined;
-    this.rates?.stop();
-    this.rates = undefined;
+    this.lanes?.stop();
+    this.lanes = undefined;
     this.context.release(this);
   }
 
@@ -434,20 +417,17 @@ export class ChannelStream {
   }
 
   private count(format: WireFormat, delta: number, lane: Lane): void {
-    if (lane.rate) {
-      const queue = this.context.queue;
-      this.rates ??= new ConflatedLanes(
-        this.channel,
-        this.context.conflationKey(this.channel),
-        ([topic, frame, binary]) => queue.push(topic, frame, binary),
-        () => this.name('msgpack'),
-      );
-      this.rates.count(lane.rate, format, delta);
-      if (this.rates.size === 0) this.rates = undefined;
-    } else if (lane.delta) {
-      this.deltas ??= new DeltaLanes(this.channel, () => this.name('msgpack'));
-      this.deltas.count(format, delta);
-      if (this.deltas.size === 0) this.deltas = undefined;
+    if (lane.rate || lane.delta) {
+      const { context, channel } = this;
+      this.lanes ??= new Lanes({
+        channel,
+        queue: context.queue,
+        conflationKey: () => context.conflationKey(channel),
+        msgpackName: () => this.name('msgpack'),
+        deltaSaved: (bytes) => context.observer.deltaSaved(bytes),
+      });
+      this.lanes.count(lane, format, delta);
+      if (this.lanes.size === 0) this.lanes = undefined;
     } else if (format === 'msgpack') this.msgpackMembers += delta;
     else this.jsonMembers += delta;
   }
@@ -457,8 +437,7 @@ export class ChannelStream {
   }
 
   private topic(format: WireFormat, lane: Lane = PLAIN): string {
-    if (lane.rate) return rateTopic(lane.rate, format, this.channel);
-    if (lane.delta) return topicOf(format, this.channel, true);
+    if (lane.rate || lane.delta) return laneTopic(lane, format, this.channel);
     if (format === 'msgpack') {
       this.msgpackTopic ??= topicOf('msgpack', this.channel);
       return this.msgpackTopic;
@@ -489,16 +468,8 @@ export class ChannelStream {
       this.context.queue.push(this.topic(format), frame, format === 'msgpack');
       bytes += frame.byteLength * count;
     }
-    const deltas = this.deltas;
-    if (deltas) {
-      text ??= JSON.stringify(decodeData(publication.data));
-      for (const [topic, frame, binary] of deltas.frames(publication.position?.off, text)) {
-        this.context.queue.push(topic, frame, binary);
-        bytes += frame.byteLength * deltas.members(binary ? 'msgpack' : 'json');
-      }
-      this.context.observer.deltaSaved(deltas.saved * deltas.size);
-    }
-    this.rates?.accept(publication);
+    if (this.lanes)
+      bytes += this.lanes.emit(publication, () => (text ??= JSON.stringify(decodeData(publication.data))));
     this.context.observer.delivered(this.size, bytes, publication);
   }
 
@@ -506,31 +477,17 @@ export class ChannelStream {
   announce(frame: object): void {
     if (this.state === 'closed') return;
     for (const format of FORMATS) {
-      const plain = this.members(format) > 0;
-      const delta = (this.deltas?.members(format) ?? 0) > 0;
-      if (!plain && !delta) continue;
-      const encoded = encodeFrame(format, frame);
-      if (plain) this.context.queue.push(this.topic(format), encoded, format === 'msgpack');
-      if (delta) this.context.queue.push(this.topic(format, { delta: true }), encoded, format === 'msgpack');
+      if (this.members(format) === 0) continue;
+      this.context.queue.push(this.topic(format), encodeFrame(format, frame), format === 'msgpack');
     }
-    if (!this.rates) return;
-    const encoded = new Map<WireFormat, Uint8Array>();
-    for (const [topic, format] of this.rates.topics()) {
-      let bytes = encoded.get(format);
-      if (!bytes) {
-        bytes = encodeFrame(format, frame);
-        encoded.set(format, bytes);
-      }
-      this.context.queue.push(topic, bytes, format === 'msgpack');
-    }
+    this.lanes?.announce(frame);
   }
 
   /** Tells every member, once, that the publications up to `from` are lost; the stream continues after it. */
   private lose(from: Position, why: LossReason): void {
     this.last = from;
     this.losses += 1;
-    this.deltas?.reset();
-    this.rates?.reset(from.off);
+    this.lanes?.lost(from.off);
     const push: LostPush = { t: 'lost', ch: this.channel, ep: from.ep, off: from.off, why };
     this.announce(push);
   }
@@ -547,29 +504,17 @@ export class ChannelStream {
     const reply: SubscribeResult = { ep: at.ep, off: at.off };
     if (result?.rec !== undefined) reply.rec = result.rec;
     if (result?.why !== undefined) reply.why = result.why;
-    const deltas = lane.delta ? this.deltas : undefined;
-    if (deltas) reply.delta = 'fossil';
+    const lanes = lane === PLAIN ? undefined : this.lanes;
+    if (lanes?.grantsDelta(lane)) reply.delta = 'fossil';
     if (lane.rate) reply.maxRate = lane.rate;
     respond(reply);
     const format = member.format;
-    if (lane.rate) {
-      // A rate-capped join replays the latest of what it missed (per key), saying how many it left out.
-      const first = replay[0]?.position?.off;
-      const key = this.context.conflationKey(this.channel);
-      for (const item of conflate(replay, key, first === undefined ? undefined : first - 1))
-        member.send(conflatedFrame(format, item, this.name(format)));
-    }
-    for (const publication of lane.rate ? [] : replay) {
-      // A join starts from whole publications; the base frame below is what the topic's patches follow.
-      member.send(
-        deltas
-          ? deltas.fullFrame(format, publication.position?.off, JSON.stringify(decodeData(publication.data)))
-          : encodePush(format, publication, this.name(format)),
-      );
-    }
+    if (lanes) for (const frame of lanes.entry(lane, format, replay)) member.send(frame);
+    else for (const publication of replay) member.send(encodePush(format, publication, this.name(format)));
     // Frames still queued for the topic were sent above or precede the reply's position.
     this.context.queue.flush();
-    const base = deltas?.baseFrame(format);
+    // A delta member's first patch applies to the text sent last on its topic.
+    const base = lanes?.base(lane, format);
     if (base) member.send(base);
     member.subscribe(this.topic(format, lane));
     return reply;

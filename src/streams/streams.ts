@@ -3,8 +3,6 @@ import type { Broker, BrokerEventHandler, Publication } from '../brokers/broker.
 import { limitExceeded } from '../errors.js';
 import {
   ChannelStream,
-  type Lane,
-  PLAIN,
   type ReadPurpose,
   type StreamContext,
   type StreamMember,
@@ -12,6 +10,7 @@ import {
 } from './channel-stream.js';
 import { FrameQueue, type TopicPublisher } from './fanout.js';
 import { Interest } from './interest.js';
+import { type Lane, PLAIN } from './lanes.js';
 import { presencePush } from './presence-push.js';
 import type { Reader } from './recovery.js';
 
