@@ -9,7 +9,8 @@
  * publishes, the publisher helper) on the memory and Redis brokers; idle connections, connection
  * churn, RPC round trips through Kafka, and (full mode) 50,000 connections over three hub
  * processes. Groups for --only: fanout, patterns, redis, kafka, json, tls, ingress, idle, churn,
- * rpc, cluster (presence, api: not yet).
+ * rpc, cluster, streams (delta bytes, conflation, LLM token streams through Redis and Kafka)
+ * (presence, api: not yet).
  * --until-quiet N repeats each measurement up to N times until the rest of the machine used under
  * 0.1 core during its window (default 3, quick 1), and marks those that never got there.
  * Writes bench/results/<id>.json; a full run (or any run with --record) appends a section to
@@ -38,6 +39,7 @@ import { type IdleResult, idle } from './lib/scenarios/idle.js';
 import { type IngressResult, ingress, ingressSpecs } from './lib/scenarios/ingress.js';
 import { QUIET_CORES } from './lib/scenarios/measure.js';
 import { type RpcResult, rpc } from './lib/scenarios/rpc.js';
+import { type StreamsResult, streams } from './lib/scenarios/streams.js';
 import { HOOKS, scenarios } from './lib/scenarios/table.js';
 
 const { values } = parseArgs({
@@ -74,7 +76,7 @@ if (values.render) {
 
 const quick = values.quick ?? false;
 const only = new Set(
-  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,ingress,churn,rpc,cluster,presence,api')
+  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,ingress,churn,rpc,streams,cluster,presence,api')
     .split(',')
     .map((s) => s.trim()),
 );
@@ -175,6 +177,7 @@ async function main(): Promise<void> {
   let churnResults: ChurnResult[] = [];
   let clusterResult: ClusterResult | undefined;
   let rpcResult: RpcResult | undefined;
+  let streamsResult: StreamsResult | undefined;
   try {
     if (only.has('idle')) {
       progress.log('Idle connections');
@@ -198,6 +201,10 @@ async function main(): Promise<void> {
       } finally {
         await kafka.stop();
       }
+    }
+    if (only.has('streams')) {
+      progress.log('Streams: delta bytes, conflation, LLM token streams through Redis and Kafka');
+      streamsResult = await streams(options, () => startBenchKafka(CLIENT_CPU));
     }
     if (!quick && only.has('cluster')) {
       progress.log('50,000 connections over 3 hub processes (Redis broker)');
@@ -223,6 +230,7 @@ async function main(): Promise<void> {
     churn: churnResults,
     cluster: clusterResult,
     rpc: rpcResult,
+    streams: streamsResult,
   };
   const results: RunResults = { ...partial, targets: evaluateTargets(partial) };
   mkdirSync(RESULTS, { recursive: true });

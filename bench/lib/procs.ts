@@ -118,6 +118,8 @@ export interface HubOptions {
   };
   /** Route every `rpc` method to Kafka request `topic` (docs/rpc.md). */
   readonly rpc?: { readonly brokers: string[]; readonly topic: string };
+  /** Namespaces of the hub's config, in place of the ones `kafka` makes. */
+  readonly namespaces?: Readonly<Record<string, object>>;
 }
 
 export interface Certificate {
@@ -169,6 +171,7 @@ export function benchHubConfig(port: number, options: HubOptions): object {
           },
         }
       : {}),
+    ...(options.namespaces ? { namespaces: options.namespaces } : {}),
   };
 }
 

@@ -1,27 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import WebSocket from 'ws';
-import type { Publication, WebSocketConstructor } from '../../client-sdk/src/index.js';
+import type { Publication } from '../../client-sdk/src/index.js';
+import { countingWebSocket } from '../support/counting-socket.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { waitFor } from '../support/wait.js';
 import { hubClients } from './helpers.js';
 import { tap } from './tap.js';
-
-/** A `ws` socket that counts the bytes it receives, to compare delta and whole pushes. */
-function counting(): { readonly WebSocket: WebSocketConstructor; bytes(): number } {
-  let received = 0;
-  class Counting extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols);
-      // With binaryType 'arraybuffer' (the link's), data is an ArrayBuffer; Buffers have byteLength too.
-      this.on('message', (data: ArrayBuffer) => {
-        received += data.byteLength;
-      });
-    }
-  }
-  return { WebSocket: Counting as unknown as WebSocketConstructor, bytes: () => received };
-}
 
 /** A JSON document of about 4.5 KB, as a feed of records would send it again and again. */
 function document(version: number): Record<string, unknown> {
@@ -49,8 +34,8 @@ describe('delta compression through the SDK (protocol §3.3)', { timeout: 120_00
   });
 
   it('near-identical documents cost a fraction of their size on the wire, and arrive whole', async () => {
-    const wholeBytes = counting();
-    const deltaBytes = counting();
+    const wholeBytes = countingWebSocket();
+    const deltaBytes = countingWebSocket();
     const whole = client({ WebSocket: wholeBytes.WebSocket });
     const delta = client({ WebSocket: deltaBytes.WebSocket });
     const got: { whole: unknown[]; delta: unknown[] } = { whole: [], delta: [] };

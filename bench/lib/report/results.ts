@@ -11,6 +11,7 @@ import type { IdleResult } from '../scenarios/idle.js';
 import type { IngressResult } from '../scenarios/ingress.js';
 import type { Point } from '../scenarios/measure.js';
 import type { RpcResult } from '../scenarios/rpc.js';
+import type { StreamsResult } from '../scenarios/streams.js';
 
 export interface Machine {
   readonly cpus: number;
@@ -52,6 +53,8 @@ export interface RunResults {
   readonly cluster?: ClusterResult;
   /** RPC round trips through Kafka (absent in runs before it existed, or without `rpc`). */
   readonly rpc?: RpcResult;
+  /** Delta, conflation and token streams (absent in runs before it existed, or without `streams`). */
+  readonly streams?: StreamsResult;
   readonly targets: Target[];
 }
 
