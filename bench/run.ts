@@ -8,9 +8,10 @@
  * into one hub by each ingress path (Kafka with 1, 3 and 12 partitions, HTTP, batch HTTP, client
  * publishes, the publisher helper) on the memory and Redis brokers; idle connections, connection
  * churn, RPC round trips through Kafka, presence churn and server API calls, fan-out to SSE
- * streams against WebSockets and idle memory per SSE stream, and (full mode) 50,000 connections
- * over three hub processes. Groups for --only: fanout, patterns, redis, kafka, json, tls, ingress,
- * idle, churn, rpc, presence (also `api`), sse, cluster.
+ * streams against WebSockets and idle memory per SSE stream, delta bytes, conflation and LLM token
+ * streams, and (full mode) 50,000 connections over three hub processes. Groups for --only:
+ * fanout, patterns, redis, kafka, json, tls, ingress, idle, churn, rpc, presence (also `api`),
+ * sse, streams, cluster.
  * --until-quiet N repeats each measurement up to N times until the rest of the machine used under
  * 0.1 core during its window (default 3, quick 1), and marks those that never got there.
  * Writes bench/results/<id>.json; a full run (or any run with --record) appends a section to
@@ -41,6 +42,7 @@ import { QUIET_CORES } from './lib/scenarios/measure.js';
 import { type PresenceResult, presenceAndApi } from './lib/scenarios/presence.js';
 import { type RpcResult, rpc } from './lib/scenarios/rpc.js';
 import { type SseResult, sse } from './lib/scenarios/sse.js';
+import { type StreamsResult, streams } from './lib/scenarios/streams.js';
 import { scenarios } from './lib/scenarios/table.js';
 
 const { values } = parseArgs({
@@ -77,7 +79,7 @@ if (values.render) {
 
 const quick = values.quick ?? false;
 const only = new Set(
-  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,ingress,churn,rpc,sse,cluster,presence,api')
+  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,ingress,churn,rpc,sse,streams,cluster,presence,api')
     .split(',')
     .map((s) => s.trim()),
 );
@@ -177,6 +179,7 @@ async function main(): Promise<void> {
   let rpcResult: RpcResult | undefined;
   let presenceResult: PresenceResult | undefined;
   let sseResult: SseResult | undefined;
+  let streamsResult: StreamsResult | undefined;
   try {
     if (only.has('idle')) {
       progress.log('Idle connections');
@@ -209,6 +212,10 @@ async function main(): Promise<void> {
       progress.log('SSE fallback against WebSocket: one channel, 1,000 subscribers each, one hub');
       sseResult = await sse(options, 1_000, 50);
     }
+    if (only.has('streams')) {
+      progress.log('Streams: delta bytes, conflation, LLM token streams through Redis and Kafka');
+      streamsResult = await streams(options, () => startBenchKafka(CLIENT_CPU));
+    }
     if (!quick && only.has('cluster')) {
       progress.log('50,000 connections over 3 hub processes (Redis broker)');
       clusterResult = await cluster(options, 50_000, 500, [500, 2000]);
@@ -235,6 +242,7 @@ async function main(): Promise<void> {
     rpc: rpcResult,
     presence: presenceResult,
     sse: sseResult,
+    streams: streamsResult,
   };
   const results: RunResults = { ...partial, targets: evaluateTargets(partial) };
   mkdirSync(RESULTS, { recursive: true });

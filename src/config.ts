@@ -74,8 +74,44 @@ export const NamespaceSettings = z.strictObject({
   payload: PayloadSettings.optional(),
   /** Who is subscribed, and join/leave pushes (docs/server-api.md, presence). */
   presence: NamespacePresence.prefault({}),
+  /**
+   * Whether subscribers may ask for fossil deltas (`sub` with `delta: "fossil"`, protocol §3.3):
+   * each publication as a delta against the previous one, computed once per publication.
+   */
+  delta: z.boolean().default(false),
+  /**
+   * Subscriptions with `maxRate` (protocol §3.1) get the latest publication per period; with
+   * `key`, the latest per value of that field of the data (a ticker's `symbol`), so that no key is
+   * starved by a busier one.
+   */
+  conflation: z.strictObject({ key: z.string().min(1).max(64).optional() }).prefault({}),
+  /**
+   * `append`: channels are streams appended to and read whole (an LLM answer's tokens, a log):
+   * `history` and `maxRecovery` default to whole answers (APPEND_DEFAULTS) instead of two minutes.
+   */
+  mode: z.enum(['default', 'append']).default('default'),
+  /** Publications one resuming `sub` may replay here; default `limits.maxRecoveryPublications`. */
+  maxRecovery: z.number().int().min(0).max(100_000).optional(),
 });
 export type NamespaceSettings = z.infer<typeof NamespaceSettings>;
+
+/**
+ * What `mode: append` sizes for: 50,000 tokens is about 25 answers of 2,000 tokens kept per
+ * channel for an hour, so a page reloaded during or after an answer replays all of it (with the
+ * two-minute defaults a 1,500-token answer was already `too_many_missed` for some readers).
+ */
+export const APPEND_DEFAULTS = { history: { size: 50_000, ttlSeconds: 3600 }, maxRecovery: 50_000 } as const;
+
+/** A namespace's settings as written, with `mode: append`'s defaults under what the file says. */
+const NamespaceInput = z.preprocess((raw) => {
+  if (typeof raw !== 'object' || raw === null || (raw as { mode?: unknown }).mode !== 'append') return raw;
+  const given = raw as { history?: object; maxRecovery?: number };
+  return {
+    ...raw,
+    history: { ...APPEND_DEFAULTS.history, ...given.history },
+    maxRecovery: given.maxRecovery ?? APPEND_DEFAULTS.maxRecovery,
+  };
+}, NamespaceSettings);
 
 const MemoryBrokerSettings = z.strictObject({
   type: z.literal('memory'),
@@ -254,11 +290,11 @@ export const Config = z
      */
     shutdownGraceSeconds: z.number().int().min(0).max(3600).default(5),
     /** Settings for channels of namespaces not listed in `namespaces`. */
-    defaultNamespace: NamespaceSettings.prefault({}),
+    defaultNamespace: NamespaceInput.prefault({}),
     namespaces: z
       .record(
         z.string().regex(/^[A-Za-z0-9_\-.@=/,]+$/, 'namespace names use channel characters except ":"'),
-        NamespaceSettings,
+        NamespaceInput,
       )
       .default({}),
     /** Refuse channels of namespaces not listed in `namespaces` (error 102) instead of applying `defaultNamespace`. */

@@ -25,6 +25,7 @@ export class Metrics {
   private readonly publications: Counter;
   private readonly deliveries: Counter;
   private readonly deliveredBytes: Counter;
+  private readonly deltaSavedBytes: Counter;
   private readonly latency: Histogram;
   private readonly recoveries: Counter<'outcome' | 'reason'>;
   private readonly clientPublishes: Counter<'target' | 'outcome'>;
@@ -105,6 +106,11 @@ export class Metrics {
     this.deliveredBytes = new Counter({
       name: 'switchboard_delivered_bytes_total',
       help: 'Bytes of publication frames handed to local subscribers.',
+      registers,
+    });
+    this.deltaSavedBytes = new Counter({
+      name: 'switchboard_delta_saved_bytes_total',
+      help: 'Bytes that fossil delta pushes saved against whole publications, over every delta subscriber.',
       registers,
     });
     this.latency = new Histogram({
@@ -204,6 +210,10 @@ export class Metrics {
     this.deliveries.inc(subscribers);
     this.deliveredBytes.inc(bytes);
     if (acceptedAt !== undefined) this.latency.observe(Math.max(0, Date.now() - acceptedAt) / 1000);
+  }
+
+  deltaSaved(bytes: number): void {
+    this.deltaSavedBytes.inc(bytes);
   }
 
   brokerRead(purpose: string, history: boolean): void {

@@ -104,6 +104,9 @@ export class SwitchboardNode implements NodeContext {
       {
         maxChannels: config.limits.maxChannelsPerNode,
         maxRecovery: config.limits.maxRecoveryPublications,
+        // Namespaces are made below; streams ask only once a channel is joined.
+        conflationKey: (channel) => this.namespaces.of(channel).settings.conflation.key,
+        recoveryCap: (channel) => this.namespaces.of(channel).settings.maxRecovery,
         positionCheckMs: config.broker.type === 'redis' ? config.broker.positionCheckSeconds * 1000 : 0,
       },
       {
@@ -113,6 +116,7 @@ export class SwitchboardNode implements NodeContext {
         },
         read: (purpose, history) => this.metrics.brokerRead(purpose, history),
         repaired: (outcome) => this.metrics.streamRepair(outcome),
+        deltaSaved: (bytes) => this.metrics.deltaSaved(bytes),
         recovery: (recovered, reason) => this.metrics.recovery(recovered, reason),
       },
     );

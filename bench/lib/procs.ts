@@ -118,8 +118,8 @@ export interface HubOptions {
   };
   /** Route every `rpc` method to Kafka request `topic` (docs/rpc.md). */
   readonly rpc?: { readonly brokers: string[]; readonly topic: string };
-  /** Namespaces' settings (e.g. presence); not combined with `kafka`, which sets its own. */
-  readonly namespaces?: Record<string, object>;
+  /** Namespaces of the hub's config (e.g. presence, delta), in place of the ones `kafka` makes. */
+  readonly namespaces?: Readonly<Record<string, object>>;
 }
 
 export interface Certificate {
@@ -172,6 +172,7 @@ export function benchHubConfig(port: number, options: HubOptions): object {
           },
         }
       : {}),
+    ...(options.namespaces ? { namespaces: options.namespaces } : {}),
   };
 }
 

@@ -24,9 +24,10 @@ export const BUDGET_GZIP_BYTES = {
   'switchboard.js': 12_000,
   /**
    * Loaded on top of switchboard.js, by the SharedWorker and by a page on its own WebSocket. The
-   * split between the two files is ours; what a page pays is bounded by the total below.
+   * split between the two files is ours; what a page pays is bounded by the total below. 13 kB
+   * since delta pushes: fossil-delta's decoder is 1.3 kB gzipped on its own, applied in the link.
    */
-  'worker.js': 11_500,
+  'worker.js': 13_000,
   /** The HTTP-streaming link, loaded only by a page or worker whose WebSocket upgrades fail. */
   'stream.js': 2_000,
 } as const;
@@ -35,9 +36,12 @@ export const ALWAYS_LOADED: readonly BundleName[] = ['switchboard.js', 'worker.j
 /**
  * Both files: a page with everything (its own WebSocket), and the SharedWorker. 22 kB since the
  * make-before-break move off a draining hub (handover.ts and the split around it, about 1.6 kB
- * gzipped) came on top of presence, server-side subscriptions and keyed publishes.
+ * gzipped) came on top of presence, server-side subscriptions and keyed publishes; 23.5 kB since
+ * the delta decoder (1.3 kB of fossil-delta, 0.3 kB of ours); 24 kB since choosing between the
+ * WebSocket and the HTTP-streaming link (0.3 kB; the streaming link itself is stream.js). Loading
+ * the delta decoder only for pages that ask for deltas would take 1.6 kB back off.
  */
-export const BUDGET_TOTAL_GZIP_BYTES = 22_000;
+export const BUDGET_TOTAL_GZIP_BYTES = 24_000;
 export type BundleName = keyof typeof BUDGET_GZIP_BYTES;
 
 const SDK_DIR = fileURLToPath(new URL('..', import.meta.url));

@@ -4,6 +4,12 @@ import type { SwitchboardError } from './errors.js';
 import type { Subscription } from './subscription.js';
 import type { PresenceMember, SubscribedEvent, UnsubscribedEvent } from './types.js';
 
+/**
+ * Where a handle stands that asked for the channel from its start (`fromStart`): the `sub` says
+ * `start` instead of `since`, and the reply's epoch tells where that was. No epoch is empty.
+ */
+export const FROM_START: Position = { ep: '', off: 0 };
+
 /** Whether two positions are the same. */
 export function samePosition(a: Position, b: Position): boolean {
   return a.ep === b.ep && a.off === b.off;
@@ -91,6 +97,10 @@ export class Channel {
     readonly token?: string | undefined,
     /** What presence shows of this subscriber, sent with the `sub` frame. */
     readonly info?: unknown,
+    /** Whether the `sub` frame asks for delta pushes (the link applies them). */
+    readonly delta = false,
+    /** The `sub` frame's rate cap: pushes may then skip offsets, saying how many (`skip`). */
+    readonly maxRate?: number | undefined,
   ) {}
 
   /** Where the stream stands: the last publication it delivered, or where it resumes. */
@@ -229,7 +239,9 @@ export class Channel {
   replied(id: number, result: SubscribeResult): void {
     if (id !== this.pendingId) return;
     const reply = { ep: result.ep, off: result.off };
-    const since = this.sentSince;
+    const sent = this.sentSince;
+    // From the start: the hub read the channel from offset 0 of the epoch it answers with.
+    const since = sent?.ep === FROM_START.ep ? { ep: result.ep, off: 0 } : sent;
     const recovered = since !== undefined && result.rec === true;
     // The stream continues after `from`: the replay follows `since`, or nothing before the reply's position.
     const from = recovered ? since : reply;
@@ -246,7 +258,7 @@ export class Channel {
         // It asked for no past: it starts at the reply's position, however far back the replay goes.
         place.at = reply;
         this.tell(handle, place, { position: reply });
-      } else if (since && samePosition(at, since)) {
+      } else if (sent && samePosition(at, sent)) {
         place.at = from;
         if (place.waiting || !recovered) this.tell(handle, place, answer(reply, result));
       } else if (recovered ? at.ep === from.ep && at.off >= from.off && at.off <= reply.off : samePosition(at, reply)) {
@@ -290,6 +302,11 @@ export class Channel {
       this.advance(push);
       return;
     }
+    // A rate cap left out what lies between: it follows when what it skipped reaches back to us.
+    if (push.skip !== undefined && push.ep === at.ep && push.off - push.skip - 1 <= at.off) {
+      this.advance(push);
+      return;
+    }
     const replay = this.replayTo;
     if (replay && push.ep === replay.ep && push.off <= replay.off) {
       // Part of a replay that sent later publications first: the earlier ones are on their way.
@@ -305,8 +322,9 @@ export class Channel {
   private advance(push: Positioned): void {
     for (let next: Positioned | undefined = push; next; next = this.early.get(next.off + 1)) {
       this.early.delete(next.off);
+      const skipped = this.stream && next.ep === this.stream.ep ? next.off - this.stream.off - 1 : 0;
       this.stream = { ep: next.ep, off: next.off };
-      this.deliver(next, this.stream);
+      this.deliver(next, this.stream, skipped);
     }
     const replay = this.replayTo;
     if (replay && this.stream && (this.stream.ep !== replay.ep || this.stream.off >= replay.off)) {
@@ -407,9 +425,9 @@ export class Channel {
     handle.subscribed(event);
   }
 
-  private deliver(push: PublicationPush, position: Position | undefined): void {
+  private deliver(push: PublicationPush, position: Position | undefined, skipped = 0): void {
     const publication = position
-      ? { channel: this.name, position, data: push.d }
+      ? { channel: this.name, position, data: push.d, ...(skipped > 0 ? { skipped } : {}) }
       : { channel: this.name, data: push.d };
     for (const [handle, place] of this.places) {
       if (place.waiting) continue;

@@ -7,7 +7,7 @@ import {
   shouldReconnect,
 } from '@switchboard/protocol';
 import { Backoff } from './backoff.js';
-import { Channel } from './channel.js';
+import { Channel, FROM_START, type SubscribeOnWire } from './channel.js';
 import { Connection } from './connection.js';
 import { defaultLink } from './default-link.js';
 import { Emitter } from './emitter.js';
@@ -135,10 +135,10 @@ export class Client extends Emitter<ClientEvents> {
     const handle = new Subscription(channel, (released) => this.wire.release(released), this.presenceAsk);
     let entry = this.channels.get(channel);
     if (!entry) {
-      entry = this.newChannel(channel, options.token, options.info);
+      entry = this.newChannel(channel, options.token, options.info, options.delta === true, options.maxRate);
       this.channels.set(channel, entry);
     }
-    entry.join(handle, options.since);
+    entry.join(handle, options.since ?? (options.fromStart ? FROM_START : undefined));
     this.connect();
     return handle;
   }
@@ -178,8 +178,9 @@ export class Client extends Emitter<ClientEvents> {
     return result;
   }
 
-  private newChannel(channel: string, token?: string, info?: unknown): Channel {
-    return new Channel(channel, (target, since, replace) => this.wire.subscribe(target, since, replace), token, info);
+  private newChannel(channel: string, token?: string, info?: unknown, delta = false, maxRate?: number): Channel {
+    const subscribe: SubscribeOnWire = (target, since, replace) => this.wire.subscribe(target, since, replace);
+    return new Channel(channel, subscribe, token, info, delta, maxRate);
   }
 
   /** The position of the last publication seen on `channel`, while it has handles. */

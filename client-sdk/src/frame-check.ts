@@ -9,14 +9,21 @@ import type { LinkEvents } from './link.js';
  * answers into a failure of that request — or reports a problem. `asked` holds each request
  * awaiting its reply.
  */
-export function deliverChecked(value: unknown, asked: Map<number, CommandType>, events: LinkEvents): void {
+export function deliverChecked(
+  value: unknown,
+  asked: Map<number, CommandType>,
+  events: LinkEvents,
+  /** What the link makes of a checked frame first (a delta push made whole), or undefined to drop it. */
+  transform?: (frame: ServerFrame) => ServerFrame | undefined,
+): void {
   const frame = fromWire(value);
   const problem = serverFrameProblem(frame);
   if (problem !== undefined) {
     events.problem(new SwitchboardError(ClientErrorCode.BAD_FRAME, `ignored a bad frame: ${problem}`, false));
     return;
   }
-  const checked = frame as ServerFrame;
+  const checked = transform ? transform(frame as ServerFrame) : (frame as ServerFrame);
+  if (checked === undefined) return;
   if (checked.t === 'ok' || checked.t === 'err') {
     const command = asked.get(checked.id);
     asked.delete(checked.id);

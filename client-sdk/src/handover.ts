@@ -79,6 +79,8 @@ export class Handover {
           since,
           ...(entry.token ? { token: entry.token } : {}),
           ...(entry.info === undefined ? {} : { info: entry.info }),
+          ...(entry.delta ? { delta: 'fossil' as const } : {}),
+          ...(entry.maxRate === undefined ? {} : { maxRate: entry.maxRate }),
         },
         {
           ok: (reply) => mine() && this.moved(entry, request.id, reply),

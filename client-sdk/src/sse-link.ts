@@ -62,7 +62,10 @@ class SseLink implements Link {
     }, 0);
   }
 
-  send(frame: ClientFrame): SwitchboardError | undefined {
+  send(asked: ClientFrame): SwitchboardError | undefined {
+    // This link carries no delta decoder (it stays small for the pages that need it): a
+    // subscription asking for deltas gets whole publications here.
+    const frame = asked.t === 'sub' && asked.delta !== undefined ? { ...asked, delta: undefined } : asked;
     const size = JSON.stringify(frame).length;
     if (size > this.maxFrame) {
       return new SwitchboardError(

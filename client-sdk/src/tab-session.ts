@@ -136,6 +136,9 @@ export class TabSession {
       ...(frame.since ? { since: frame.since } : {}),
       ...(frame.token ? { token: frame.token } : {}),
       ...(frame.info === undefined ? {} : { info: frame.info }),
+      ...(frame.delta ? { delta: true } : {}),
+      ...(frame.maxRate === undefined ? {} : { maxRate: frame.maxRate }),
+      ...(frame.start ? { fromStart: true } : {}),
     });
     this.handles.set(ch, handle);
     let answered = false;
@@ -182,8 +185,11 @@ export class TabSession {
     handle.on('subscribed', (event) => {
       if (mine()) subscribed(event);
     });
-    handle.on('publication', ({ position, data }) => {
-      if (mine()) this.send(position ? { t: 'msg', ch, ...position, d: data } : { t: 'msg', ch, d: data });
+    handle.on('publication', ({ position, data, skipped }) => {
+      if (!mine()) return;
+      // What a rate cap left out travels on, so that the tab's channel sees no gap.
+      const skip = skipped ? { skip: skipped } : {};
+      this.send(position ? { t: 'msg', ch, ...position, d: data, ...skip } : { t: 'msg', ch, d: data });
     });
     handle.on('presence', ({ join, leave }) => {
       if (mine()) this.send({ t: 'pres', ch, join: join.map(toEntry), leave: leave.map(toEntry) });

@@ -119,6 +119,25 @@ export interface SubscribeOptions {
    * subscription (`unsubscribed`, code 109): subscribe again with a fresh one.
    */
   readonly token?: string;
+  /**
+   * Ask for publications as fossil deltas against the previous one (protocol §3.3), in namespaces
+   * with `delta: true`: far fewer bytes for a feed of similar documents. Handles still get whole
+   * data. The channel's first handle decides for all of them.
+   */
+  readonly delta?: boolean;
+  /**
+   * At most this many publications a second (1..100), the latest winning (per key where the
+   * namespace names one, `conflation.key`); each publication says how many were left out before it
+   * (`skipped`). Resuming replays the latest of what was missed. Whole data, never deltas. The
+   * channel's first handle decides for all of them.
+   */
+  readonly maxRate?: number;
+  /**
+   * Without `since`: everything the channel's history holds of its current epoch, then live — a
+   * token stream read whole by its id after a page reload. `subscribed` says `recovered: false`
+   * (why: `trimmed`, `too_many_missed`) when history no longer reaches its first publication.
+   */
+  readonly fromStart?: boolean;
 }
 
 export interface PublishOptions {
@@ -140,6 +159,8 @@ export interface Publication {
   /** Absent for live-only publications (e.g. a raw Redis PUBLISH), which cannot be resumed from. */
   readonly position?: Position;
   readonly data: unknown;
+  /** On a subscription with `maxRate`: publications left out (conflated) between the previous one and this. */
+  readonly skipped?: number;
 }
 
 export interface SubscribedEvent {

@@ -1,11 +1,14 @@
 import {
   type ClientFrame,
+  CloseCode,
   type Codec,
   type CommandType,
   lightCodecs,
+  type ServerFrame,
   SUBPROTOCOLS,
   type WireFormat,
 } from '@switchboard/protocol';
+import { DeltaBases } from './delta.js';
 import { ClientErrorCode, SwitchboardError } from './errors.js';
 import { deliverChecked, unparsed } from './frame-check.js';
 import type { Dial, Link, LinkEvents } from './link.js';
@@ -20,6 +23,8 @@ export interface WebSocketLinkOptions {
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
+/** Largest text a delta may make: the hub's data limit is far below it (protocol §6). */
+const DELTA_MAX_BYTES = 64 * 1024 * 1024;
 const ignore = () => {};
 
 /**
@@ -58,6 +63,8 @@ class WebSocketLink implements Link {
   private maxFrame = Number.POSITIVE_INFINITY;
   /** What each request awaiting its reply asked, to check the reply's result against. */
   private readonly asked = new Map<number, CommandType>();
+  /** Bases of delta subscriptions, made with the first delta push. */
+  private deltas: DeltaBases | undefined;
 
   constructor(
     private readonly socket: WebSocketLike,
@@ -123,7 +130,23 @@ class WebSocketLink implements Link {
       unparsed(this.events, messageOf(error));
       return;
     }
-    deliverChecked(value, this.asked, this.events);
+    deliverChecked(value, this.asked, this.events, (frame) => this.whole(frame));
+  }
+
+  /**
+   * A delta push made whole against its subscription's base, or undefined when nothing is to be
+   * delivered. A delta that cannot be applied leaves the channel's state unknown: the link closes,
+   * a new one resumes every channel from where it stands, and the hub replays the rest whole.
+   */
+  private whole(frame: ServerFrame): ServerFrame | undefined {
+    if (frame.t !== 'dmsg') return frame;
+    this.deltas ??= new DeltaBases();
+    const resolved = this.deltas.resolve(frame, DELTA_MAX_BYTES);
+    if (typeof resolved !== 'string') return resolved;
+    this.detach();
+    this.socket.close(CloseCode.INTERNAL, resolved);
+    this.events.close(CloseCode.INTERNAL, resolved);
+    return undefined;
   }
 
   private detach(): void {

@@ -1,6 +1,6 @@
 import type { Position } from '@switchboard/protocol';
 import { Backoff } from './backoff.js';
-import type { Channel } from './channel.js';
+import { type Channel, FROM_START } from './channel.js';
 import type { Connection } from './connection.js';
 import { ClientErrorCode, type SwitchboardError } from './errors.js';
 import type { Requests } from './requests.js';
@@ -45,9 +45,11 @@ export class Wire {
       {
         t: 'sub',
         ch: entry.name,
-        ...(since ? { since } : {}),
+        ...(since ? (since.ep === FROM_START.ep ? { start: true as const } : { since }) : {}),
         ...(entry.token ? { token: entry.token } : {}),
         ...(entry.info === undefined ? {} : { info: entry.info }),
+        ...(entry.delta ? { delta: 'fossil' as const } : {}),
+        ...(entry.maxRate === undefined ? {} : { maxRate: entry.maxRate }),
       },
       {
         ok: (result) => current() && entry.replied(request.id, result),

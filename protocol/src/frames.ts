@@ -56,6 +56,21 @@ export const SubscribeRequest = z.object({
   token: Token.optional(),
   /** What presence shows of this subscriber, in namespaces whose `presence.clientInfo` allows it. */
   info: Data.optional(),
+  /**
+   * Asks for delta pushes (`dmsg`, section 3.3): each publication as a fossil delta against the
+   * previous one, in namespaces with `delta: true`. The reply's `delta` says whether it was granted.
+   */
+  delta: z.literal('fossil').optional(),
+  /**
+   * At most this many publications a second, the latest winning (per key where the namespace
+   * names one); each push says how many were left out before it (`skip`). Takes precedence over `delta`.
+   */
+  maxRate: z.number().int().min(1).max(100).optional(),
+  /**
+   * Without `since`: replay the channel's history from its first publication in the current
+   * epoch (a token stream read whole after a reload), answered like a `since` at offset 0.
+   */
+  start: z.literal(true).optional(),
 });
 export const UnsubscribeRequest = z.object({ t: z.literal('unsub'), id: RequestId, ch: Channel });
 /**
@@ -126,6 +141,10 @@ export const SubscribeResult = z.object({
   rec: z.boolean().optional(),
   /** Why recovery was not possible, when `rec` is false. */
   why: z.string().optional(),
+  /** The delta encoding granted (`fossil`): publications of this subscription come as `dmsg` pushes. */
+  delta: z.string().optional(),
+  /** The rate cap granted: publications of this subscription come at most this many a second. */
+  maxRate: z.number().int().optional(),
 });
 export const PublishResult = z.object({ ep: z.string().optional(), off: z.number().int().optional() });
 /** The service's reply to an `rpc`: its data (absent for a reply without data). */
@@ -169,6 +188,24 @@ export const PublicationPush = z.object({
   ch: z.string(),
   off: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   d: z.unknown(),
+  /**
+   * On a subscription with `maxRate`: publications the hub left out before this one (conflated),
+   * so that its offset may follow the previous push's by more than 1. Sent as a map, not an array.
+   */
+  skip: z.number().int().min(0).optional(),
+});
+/**
+ * A publication of a subscription that asked for deltas, as decoded: on the wire the array
+ * `[ch, off | nil, k, s]` (section 3.3). `k` 0: `s` is the data's JSON text; 1: `s` is a fossil
+ * delta of that text against the previous `dmsg` text of `ch`, one character per byte; 2: `s` is
+ * the text to hold as that previous one, with no publication. Clients turn each into a `msg`.
+ */
+export const DeltaPush = z.object({
+  t: z.literal('dmsg'),
+  ch: z.string(),
+  off: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  k: z.number().int().min(0).max(2),
+  s: z.string(),
 });
 /** The hub ended a subscription on its own (e.g. a revoked grant). */
 export const UnsubscribedPush = z.object({
@@ -222,6 +259,7 @@ export const ServerFrame = z.discriminatedUnion('t', [
   OkReply,
   ErrorReply,
   PublicationPush,
+  DeltaPush,
   UnsubscribedPush,
   DrainPush,
   LostPush,
@@ -232,6 +270,7 @@ export type ServerFrame = z.infer<typeof ServerFrame>;
 export type OkReply = z.infer<typeof OkReply>;
 export type ErrorReply = z.infer<typeof ErrorReply>;
 export type PublicationPush = z.infer<typeof PublicationPush>;
+export type DeltaPush = z.infer<typeof DeltaPush>;
 export type UnsubscribedPush = z.infer<typeof UnsubscribedPush>;
 export type DrainPush = z.infer<typeof DrainPush>;
 export type LostPush = z.infer<typeof LostPush>;

@@ -59,6 +59,85 @@ export function encodePublicationJson(channel: string, off: number | undefined, 
 }
 
 /**
+ * What a delta push carries (protocol §3.3, delta compression): the publication's data as JSON
+ * text (`FULL`), a fossil delta of that text against the previous one on the subscription
+ * (`PATCH`), or the text a new subscriber holds as its base without a publication (`BASE`).
+ */
+export const DeltaKind = { FULL: 0, PATCH: 1, BASE: 2 } as const;
+export type DeltaKind = (typeof DeltaKind)[keyof typeof DeltaKind];
+
+const FIXARRAY_4 = 0x94;
+const MSGPACK_NIL = 0xc0;
+
+/** A msgpack string header for `length` UTF-8 bytes. */
+function stringHeader(length: number): number[] {
+  if (length < 32) return [0xa0 | length];
+  if (length < 0x100) return [0xd9, length];
+  if (length < 0x10000) return [0xda, length >>> 8, length & 0xff];
+  return [0xdb, length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff];
+}
+
+/**
+ * A delta push in the msgpack flavour: `[channel, offset | nil, kind, text]`. Four elements tell it
+ * from a publication push; `text` is JSON text (FULL, BASE) or a patch as a byte string (PATCH,
+ * see patchText). Called once per publication per wire format on a channel's delta topic.
+ */
+export function encodeDeltaPushMsgpack(
+  name: Uint8Array,
+  off: number | undefined,
+  kind: DeltaKind,
+  text: string,
+): Uint8Array {
+  const offset = off === undefined ? [MSGPACK_NIL] : offsetBytes(off);
+  const body = utf8Encoder.encode(text);
+  const header = stringHeader(body.length);
+  const frame = new Uint8Array(1 + name.length + offset.length + 1 + header.length + body.length);
+  let at = 0;
+  frame[at++] = FIXARRAY_4;
+  frame.set(name, at);
+  at += name.length;
+  frame.set(offset, at);
+  at += offset.length;
+  frame[at++] = kind;
+  frame.set(header, at);
+  frame.set(body, at + header.length);
+  return frame;
+}
+
+/** The JSON flavour of the same push, `["channel",offset|null,kind,"text"]`. */
+export function encodeDeltaPushJson(
+  channel: string,
+  off: number | undefined,
+  kind: DeltaKind,
+  text: string,
+): Uint8Array {
+  return utf8Encoder.encode(`[${JSON.stringify(channel)},${off ?? 'null'},${kind},${JSON.stringify(text)}]`);
+}
+
+/**
+ * A patch's bytes as a string of one character per byte (U+0000..U+00FF), so that both wire
+ * formats carry it as a string and it comes back byte for byte (bytesOfPatch). Patches are
+ * mostly ASCII: their commands are digits and punctuation, their inserts pieces of JSON text.
+ */
+export function patchText(patch: Uint8Array): string {
+  let text = '';
+  // Chunks keep the argument list of fromCharCode well under engines' limits.
+  for (let i = 0; i < patch.length; i += 8192) text += String.fromCharCode(...patch.subarray(i, i + 8192));
+  return text;
+}
+
+/** The bytes of a patch written by patchText; undefined when a character is not a byte. */
+export function bytesOfPatch(text: string): Uint8Array | undefined {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0xff) return undefined;
+    bytes[i] = code;
+  }
+  return bytes;
+}
+
+/**
  * A hub frame as it comes off the wire, with a publication push (an array) turned into its object
  * form; anything else is returned as it is, for the schema to judge.
  */
@@ -66,5 +145,9 @@ export function fromWire(value: unknown): unknown {
   if (!Array.isArray(value)) return value;
   if (value.length === 3) return { t: 'msg', ch: value[0], off: value[1], d: value[2] };
   if (value.length === 2) return { t: 'msg', ch: value[0], d: value[1] };
+  if (value.length === 4) {
+    const off = value[1] === null ? undefined : value[1];
+    return { t: 'dmsg', ch: value[0], ...(off === undefined ? {} : { off }), k: value[2], s: value[3] };
+  }
   return value;
 }

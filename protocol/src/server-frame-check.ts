@@ -37,7 +37,8 @@ const PRESENCE_ENTRY: Shape = { c: isString, 'u?': isString, 'i?': isAnything };
 const FRAMES: Readonly<Record<ServerFrame['t'], Shape>> = {
   ok: { id: isRequestId, 'r?': isAnything },
   err: { id: isErrorId, code: isInt, msg: isString, 'tmp?': isBoolean, 'svc?': isString },
-  msg: { ch: isString, 'off?': isNat, d: isAnything },
+  msg: { ch: isString, 'off?': isNat, d: isAnything, 'skip?': isNat },
+  dmsg: { ch: isString, 'off?': isNat, k: (value) => isNat(value) && (value as number) <= 2, s: isString },
   unsubd: { ch: isString, code: isInt, msg: isString },
   drain: { after: isNat },
   lost: { ch: isString, ep: isEpoch, off: isNat, why: isString },
@@ -55,7 +56,7 @@ const RESULTS: Readonly<Record<CommandType, Shape>> = {
     'exp?': isInt,
     'subs?': isStringList,
   },
-  sub: { ep: isString, off: isNat, 'rec?': isBoolean, 'why?': isString },
+  sub: { ep: isString, off: isNat, 'rec?': isBoolean, 'why?': isString, 'delta?': isString, 'maxRate?': isPositive },
   unsub: {},
   pub: { 'ep?': isString, 'off?': isInt },
   refresh: { 'exp?': isInt },

@@ -13,6 +13,7 @@ import { ANONYMOUS, type Principal } from '../auth/principal.js';
 import type { NodeContext } from '../context.js';
 import { HubError } from '../errors.js';
 import type { MessageRate } from '../limits/rate.js';
+import { type Lane, PLAIN } from '../streams/lanes.js';
 import type { ClientSocket } from '../transport/socket.js';
 import { Access } from './access.js';
 import { ChannelList } from './channel-list.js';
@@ -39,6 +40,8 @@ export type Dispatch = (session: Session, frame: ClientFrame) => Promise<object 
 export class Session {
   /** Channels this connection holds in the node's streams, including joins in progress. */
   readonly channels = new ChannelList();
+  /** The lanes of channels joined other than plainly (deltas), to leave by the same; made with the first. */
+  private lanes: Map<string, Lane> | undefined;
   private readonly rate: MessageRate;
   private state: SessionState = 'new';
   /** The subscribes and unsubscribes queued; undefined when none is (no promise held per idle connection). */
@@ -125,13 +128,19 @@ export class Session {
     since: Position | undefined,
     respond: (result: SubscribeResult) => void,
     info?: unknown,
+    lane: Lane = PLAIN,
   ): Promise<SubscribeResult | undefined> {
     this.channels.add(channel);
+    if (lane !== PLAIN) {
+      this.lanes ??= new Map();
+      this.lanes.set(channel, lane);
+    }
     let result: SubscribeResult | undefined;
     try {
-      result = await this.node.streams.join(channel, this.socket, since, respond);
+      result = await this.node.streams.join(channel, this.socket, since, respond, lane);
     } catch (error) {
       this.channels.delete(channel);
+      this.lanes?.delete(channel);
       throw error;
     }
     if (this.isClosed || result === undefined || !this.channels.has(channel)) return undefined;
@@ -180,7 +189,9 @@ export class Session {
   /** Leaves `channel`; false when the connection did not hold it. */
   leave(channel: string): boolean {
     if (!this.channels.delete(channel)) return false;
-    this.node.streams.leave(channel, this.socket);
+    const lane = this.lanes?.get(channel) ?? PLAIN;
+    this.lanes?.delete(channel);
+    this.node.streams.leave(channel, this.socket, lane);
     if (this.node.namespaces.of(channel).settings.presence.enabled) this.node.presence.leave(channel, this.id);
     return true;
   }

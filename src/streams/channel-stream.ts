@@ -1,4 +1,5 @@
 import {
+  decodeData,
   encodeChannelName,
   type LostPush,
   type Position,
@@ -9,6 +10,7 @@ import type { PositionedPublication, Publication } from '../brokers/broker.js';
 import { notAvailable } from '../errors.js';
 import { sleep, within } from '../time.js';
 import { encodeFrame, encodePush, FORMATS, type FrameQueue, topicOf } from './fanout.js';
+import { type Lane, Lanes, laneTopic, PLAIN } from './lanes.js';
 import { type LossReason, type Reader, recover } from './recovery.js';
 
 /** A socket as a stream sees it: its wire format, direct sends, and its transport topics. */
@@ -19,6 +21,9 @@ export interface StreamMember {
   unsubscribe(topic: string): void;
 }
 
+/** A `since` that stands for the start of whatever epoch the channel is in (`sub` with `start`). */
+export const START: Position = { ep: '', off: 0 };
+
 /** Why a history read was made, for the metric that counts them. */
 export type ReadPurpose = 'start' | 'join' | 'repair' | 'check';
 
@@ -28,6 +33,8 @@ export interface StreamObserver {
   /** A read of the broker: `history` when it asked for publications, else the top position alone. */
   read(purpose: ReadPurpose, history: boolean): void;
   repaired(outcome: 'repaired' | LossReason): void;
+  /** Bytes that delta pushes of one publication saved against whole ones, over every delta member. */
+  deltaSaved(bytes: number): void;
   recovery(recovered: boolean, reason: string | undefined): void;
 }
 
@@ -36,7 +43,9 @@ export interface StreamContext {
   readonly queue: FrameQueue;
   readonly observer: StreamObserver;
   /** Publications one join or one repair may read; more missing than that is not recovered. */
-  readonly maxRecovery: number;
+  maxRecovery(channel: string): number;
+  /** The data field conflated lanes keep the latest value of per key (namespace `conflation.key`). */
+  conflationKey(channel: string): string | undefined;
   reader(channel: string, purpose: ReadPurpose): Reader;
   /** The broker's delivery generation: bumped whenever delivery to this node was interrupted. */
   generation(): number;
@@ -108,6 +117,8 @@ export class ChannelStream {
   private jsonTopic: string | undefined;
   /** The channel's name as msgpack pushes carry it, encoded once. */
   private msgpackName: Uint8Array | undefined;
+  /** Delta and rate lanes (lanes.ts), while a member is in one. */
+  private lanes: Lanes | undefined;
   private state: State = 'starting';
   private last: Position | undefined;
   /** An offset the broker had that this hub had not delivered at the last position check. */
@@ -120,7 +131,7 @@ export class ChannelStream {
   ) {}
 
   get size(): number {
-    return this.msgpackMembers + this.jsonMembers;
+    return this.msgpackMembers + this.jsonMembers + (this.lanes?.size ?? 0);
   }
 
   // The fields of Work, read and written as if they were the stream's own.
@@ -219,24 +230,26 @@ export class ChannelStream {
     member: StreamMember,
     since: Position | undefined,
     respond: (result: SubscribeResult) => void,
+    lane: Lane = PLAIN,
   ): Promise<SubscribeResult | undefined> {
-    this.count(member.format, +1);
+    this.count(member.format, +1, lane);
     this.joining ??= new Set();
     this.joining.add(member);
     try {
       for (let attempt = 0; attempt < MAX_JOIN_ATTEMPTS; attempt++) {
         await within(this.settled(), JOIN_WAIT_MS, () => notAvailable('broker'));
         if (!this.joining.has(member)) return undefined;
-        const result = since
-          ? await within(this.resume(member, since, respond), JOIN_WAIT_MS, () => notAvailable('broker'))
-          : this.enter(member, respond, []);
+        const from = since === START ? { ep: (this.last as Position).ep, off: 0 } : since;
+        const result = from
+          ? await within(this.resume(member, from, respond, lane), JOIN_WAIT_MS, () => notAvailable('broker'))
+          : this.enter(member, respond, [], lane);
         if (result !== 'again') return result;
       }
       throw notAvailable(`channel ${this.channel}`);
     } catch (error) {
       // A member that left meanwhile has no one to answer; otherwise it leaves with its refusal.
       if (!this.joining?.has(member)) return undefined;
-      this.leave(member);
+      this.leave(member, lane);
       throw error;
     } finally {
       this.joining?.delete(member);
@@ -248,13 +261,15 @@ export class ChannelStream {
    * Removes a member that joined (or is joining) — once: the caller keeps track of what it
    * joined. The stream ends with its last member.
    */
-  leave(member: StreamMember): void {
+  leave(member: StreamMember, lane: Lane = PLAIN): void {
     this.joining?.delete(member);
-    this.count(member.format, -1);
-    member.unsubscribe(this.topic(member.format));
+    member.unsubscribe(this.topic(member.format, lane));
+    this.count(member.format, -1, lane);
     if (this.size > 0) return;
     this.state = 'closed';
     this.held = undefined;
+    this.lanes?.stop();
+    this.lanes = undefined;
     this.context.release(this);
   }
 
@@ -350,7 +365,11 @@ export class ChannelStream {
 
   private async repair(): Promise<void> {
     const from = this.last as Position;
-    const outcome = await recover(from, this.context.reader(this.channel, 'repair'), this.context.maxRecovery);
+    const outcome = await recover(
+      from,
+      this.context.reader(this.channel, 'repair'),
+      this.context.maxRecovery(this.channel),
+    );
     if (this.state !== 'syncing') return;
     if (!outcome.recovered) {
       this.lose(outcome.from, outcome.reason);
@@ -397,8 +416,19 @@ export class ChannelStream {
     if (this.order(publication) === 'next') this.emit(publication);
   }
 
-  private count(format: WireFormat, delta: number): void {
-    if (format === 'msgpack') this.msgpackMembers += delta;
+  private count(format: WireFormat, delta: number, lane: Lane): void {
+    if (lane.rate || lane.delta) {
+      const { context, channel } = this;
+      this.lanes ??= new Lanes({
+        channel,
+        queue: context.queue,
+        conflationKey: () => context.conflationKey(channel),
+        msgpackName: () => this.name('msgpack'),
+        deltaSaved: (bytes) => context.observer.deltaSaved(bytes),
+      });
+      this.lanes.count(lane, format, delta);
+      if (this.lanes.size === 0) this.lanes = undefined;
+    } else if (format === 'msgpack') this.msgpackMembers += delta;
     else this.jsonMembers += delta;
   }
 
@@ -406,7 +436,8 @@ export class ChannelStream {
     return format === 'msgpack' ? this.msgpackMembers : this.jsonMembers;
   }
 
-  private topic(format: WireFormat): string {
+  private topic(format: WireFormat, lane: Lane = PLAIN): string {
+    if (lane.rate || lane.delta) return laneTopic(lane, format, this.channel);
     if (format === 'msgpack') {
       this.msgpackTopic ??= topicOf('msgpack', this.channel);
       return this.msgpackTopic;
@@ -427,13 +458,18 @@ export class ChannelStream {
     this.published += 1;
     if (this.recordings) for (const recording of this.recordings) recording.push(publication);
     let bytes = 0;
+    // The data's JSON text, made once for the JSON flavour and the delta lanes together.
+    let text: string | undefined;
     for (const format of FORMATS) {
       const count = this.members(format);
       if (count === 0) continue;
-      const frame = encodePush(format, publication, this.name(format));
+      if (format === 'json') text ??= JSON.stringify(decodeData(publication.data));
+      const frame = encodePush(format, publication, this.name(format), text);
       this.context.queue.push(this.topic(format), frame, format === 'msgpack');
       bytes += frame.byteLength * count;
     }
+    if (this.lanes)
+      bytes += this.lanes.emit(publication, () => (text ??= JSON.stringify(decodeData(publication.data))));
     this.context.observer.delivered(this.size, bytes, publication);
   }
 
@@ -444,12 +480,14 @@ export class ChannelStream {
       if (this.members(format) === 0) continue;
       this.context.queue.push(this.topic(format), encodeFrame(format, frame), format === 'msgpack');
     }
+    this.lanes?.announce(frame);
   }
 
   /** Tells every member, once, that the publications up to `from` are lost; the stream continues after it. */
   private lose(from: Position, why: LossReason): void {
     this.last = from;
     this.losses += 1;
+    this.lanes?.lost(from.off);
     const push: LostPush = { t: 'lost', ch: this.channel, ep: from.ep, off: from.off, why };
     this.announce(push);
   }
@@ -459,17 +497,26 @@ export class ChannelStream {
     member: StreamMember,
     respond: (result: SubscribeResult) => void,
     replay: readonly Publication[],
+    lane: Lane,
     result?: Omit<SubscribeResult, 'ep' | 'off'> & { readonly from?: Position },
   ): SubscribeResult {
     const at = result?.from ?? (this.last as Position);
     const reply: SubscribeResult = { ep: at.ep, off: at.off };
     if (result?.rec !== undefined) reply.rec = result.rec;
     if (result?.why !== undefined) reply.why = result.why;
+    const lanes = lane === PLAIN ? undefined : this.lanes;
+    if (lanes?.grantsDelta(lane)) reply.delta = 'fossil';
+    if (lane.rate) reply.maxRate = lane.rate;
     respond(reply);
-    for (const publication of replay) member.send(encodePush(member.format, publication, this.name(member.format)));
+    const format = member.format;
+    if (lanes) for (const frame of lanes.entry(lane, format, replay)) member.send(frame);
+    else for (const publication of replay) member.send(encodePush(format, publication, this.name(format)));
     // Frames still queued for the topic were sent above or precede the reply's position.
     this.context.queue.flush();
-    member.subscribe(this.topic(member.format));
+    // A delta member's first patch applies to the text sent last on its topic.
+    const base = lanes?.base(lane, format);
+    if (base) member.send(base);
+    member.subscribe(this.topic(format, lane));
     return reply;
   }
 
@@ -478,13 +525,18 @@ export class ChannelStream {
     member: StreamMember,
     since: Position,
     respond: (result: SubscribeResult) => void,
+    lane: Lane,
   ): Promise<SubscribeResult | 'again' | undefined> {
     const recording: Publication[] = [];
     this.recordings ??= new Set();
     this.recordings.add(recording);
     const losses = this.losses;
     try {
-      const outcome = await recover(since, this.context.reader(this.channel, 'join'), this.context.maxRecovery);
+      const outcome = await recover(
+        since,
+        this.context.reader(this.channel, 'join'),
+        this.context.maxRecovery(this.channel),
+      );
       if (!this.joining?.has(member)) return undefined;
       if (this.state !== 'live' || this.losses !== losses) return 'again';
       const last = this.last as Position;
@@ -500,8 +552,8 @@ export class ChannelStream {
       const replay = replayable ? missed(from, last, outcome.replay, recording) : [];
       if (replay === undefined) return 'again';
       this.context.observer.recovery(outcome.recovered, outcome.recovered ? undefined : outcome.reason);
-      if (outcome.recovered) return this.enter(member, respond, [...replay, ...liveOnly], { rec: true });
-      return this.enter(member, respond, [...replay, ...liveOnly], {
+      if (outcome.recovered) return this.enter(member, respond, [...replay, ...liveOnly], lane, { rec: true });
+      return this.enter(member, respond, [...replay, ...liveOnly], lane, {
         rec: false,
         why: outcome.reason,
         ...(replayable ? { from } : {}),

@@ -23,10 +23,12 @@ export function encodePush(
   format: WireFormat,
   { channel, position, data }: Publication,
   msgpackName?: Uint8Array,
+  /** The data's JSON text, when the caller made it already. */
+  text?: string,
 ): Uint8Array {
   if (format === 'msgpack')
     return encodePublicationMsgpack(msgpackName ?? encodeChannelName(channel), position?.off, data);
-  return encodePublicationJson(channel, position?.off, JSON.stringify(decodeData(data)));
+  return encodePublicationJson(channel, position?.off, text ?? JSON.stringify(decodeData(data)));
 }
 
 /** Any other hub → client frame (a `lost` push), in one wire format. */
@@ -34,9 +36,10 @@ export function encodeFrame(format: WireFormat, frame: object): Uint8Array {
   return codecs[format].encode(frame);
 }
 
-/** The transport topic a socket of `format` subscribes to for `channel`. */
-export function topicOf(format: WireFormat, channel: string): string {
-  return format === 'msgpack' ? `m:${channel}` : `j:${channel}`;
+/** The transport topic a socket of `format` subscribes to for `channel` (`delta`: the delta lane's, src/streams/delta.ts). */
+export function topicOf(format: WireFormat, channel: string, delta = false): string {
+  const topic = format === 'msgpack' ? `m:${channel}` : `j:${channel}`;
+  return delta ? `d${topic}` : topic;
 }
 
 /**

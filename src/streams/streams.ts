@@ -10,6 +10,7 @@ import {
 } from './channel-stream.js';
 import { FrameQueue, type TopicPublisher } from './fanout.js';
 import { Interest } from './interest.js';
+import { type Lane, PLAIN } from './lanes.js';
 import { presencePush } from './presence-push.js';
 import type { Reader } from './recovery.js';
 
@@ -18,6 +19,10 @@ export interface StreamsOptions {
   readonly maxChannels: number;
   /** Publications one join or repair may read (`limits.maxRecoveryPublications`). */
   readonly maxRecovery: number;
+  /** A namespace's own cap (its `maxRecovery`), by channel, in place of `maxRecovery`. */
+  readonly recoveryCap?: ((channel: string) => number | undefined) | undefined;
+  /** The data field whose latest value per key a conflated lane keeps, by channel (namespace `conflation.key`). */
+  readonly conflationKey?: ((channel: string) => string | undefined) | undefined;
   /**
    * How often every channel's position is compared with the broker's, in ms; 0 never. A quiet
    * channel whose publications were lost learns of it within two intervals, without waiting for
@@ -57,7 +62,8 @@ export class Streams implements BrokerEventHandler {
     this.context = {
       queue: this.queue,
       observer,
-      maxRecovery: options.maxRecovery,
+      maxRecovery: (channel) => options.recoveryCap?.(channel) ?? options.maxRecovery,
+      conflationKey: (channel) => options.conflationKey?.(channel),
       reader: (channel: string, purpose: ReadPurpose): Reader => {
         return (query) => {
           observer.read(purpose, query.limit > 0);
@@ -102,6 +108,7 @@ export class Streams implements BrokerEventHandler {
     member: StreamMember,
     since: Position | undefined,
     respond: (result: SubscribeResult) => void,
+    lane: Lane = PLAIN,
   ): Promise<SubscribeResult | undefined> {
     let stream = this.streams.get(channel);
     if (!stream) {
@@ -111,12 +118,12 @@ export class Streams implements BrokerEventHandler {
       this.streams.set(channel, stream);
       stream.start(this.interest.want(channel));
     }
-    return stream.join(member, since, respond);
+    return stream.join(member, since, respond, lane);
   }
 
-  /** Removes `member` from `channel`, which it joined: the caller leaves each channel once. */
-  leave(channel: string, member: StreamMember): void {
-    this.streams.get(channel)?.leave(member);
+  /** Removes `member` from `channel`, which it joined in `lane`: the caller leaves each channel once. */
+  leave(channel: string, member: StreamMember, lane: Lane = PLAIN): void {
+    this.streams.get(channel)?.leave(member, lane);
   }
 
   onPublication(publication: Publication): void {

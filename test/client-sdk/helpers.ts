@@ -1,4 +1,11 @@
-import type { Client, ClientEvents, Subscription, SubscriptionEvents } from '../../client-sdk/src/index.js';
+import WebSocket from 'ws';
+import {
+  type Client,
+  Client as ClientClass,
+  type ClientEvents,
+  type Subscription,
+  type SubscriptionEvents,
+} from '../../client-sdk/src/index.js';
 import type { TestHub } from '../support/hub.js';
 
 type EventsOf<T> = T extends Client ? ClientEvents : SubscriptionEvents;
@@ -33,4 +40,22 @@ export function wireSubscriptions(hub: TestHub): string[][] {
 /** How many of the hub's sessions are subscribed to `channel`. */
 export function subscribersOf(hub: TestHub, channel: string): number {
   return [...hub.node.sessions].filter((session) => session.channels.has(channel)).length;
+}
+
+/**
+ * Clients of one test hub over `ws` with a fast backoff, each closed by `closeAll`; `url` is read
+ * when a client is made, so the hub may start after this is called.
+ */
+export function hubClients(url: () => string) {
+  const made: Client[] = [];
+  return {
+    client(options: ConstructorParameters<typeof Client>[1] = {}): Client {
+      const client = new ClientClass(url(), { WebSocket, backoff: { initialMs: 10, maxMs: 50 }, ...options });
+      made.push(client);
+      return client;
+    },
+    closeAll(): void {
+      for (const client of made) client.close();
+    },
+  };
 }

@@ -4,6 +4,7 @@
 import { fmtRate } from '../progress.js';
 import type { FanoutResult } from '../scenarios/fanout.js';
 import type { SseResult } from '../scenarios/sse.js';
+import type { StreamsResult } from '../scenarios/streams.js';
 import { headlineTable } from './headline.js';
 import { ingressMarkdown } from './ingress.js';
 import {
@@ -212,6 +213,7 @@ export function markdown(results: RunResults, chartPath: string | undefined): st
     }
     out.push('');
   }
+  if (results.streams) out.push(...streamsSection(results.streams));
   const profiles = results.fanout.filter((r) => r.profile);
   for (const r of profiles) {
     const p = r.profile;
@@ -247,6 +249,47 @@ function sseSection(result: SseResult): string[] {
   out.push(
     `Idle: ${idle.streams} SSE streams with one subscription each took the hub from ${mb(idle.rssBeforeKiB)} to ${mb(idle.rssAfterKiB)}: ${kib(idle.kibPerStream)} KiB per stream.`,
   );
+  out.push('');
+  return out;
+}
+
+/** Delta bytes, conflation cost and token streams (bench/lib/scenarios/streams.ts). */
+function streamsSection({ delta, conflation, tokens }: StreamsResult): string[] {
+  const saved = delta.wholeBytesPerPush > 0 ? 1 - delta.deltaBytesPerPush / delta.wholeBytesPerPush : 0;
+  const out = ['### Delta compression', ''];
+  out.push(
+    `${delta.documents} near-identical JSON documents of ${delta.documentBytes} B, 50 a second, to ${delta.subscribers} subscribers of one channel, once whole and once with \`delta: true\` (fossil, one diff per publication).`,
+  );
+  out.push('');
+  out.push('| | bytes on the wire per push | hub CPU ms per publication |');
+  out.push('| --- | ---: | ---: |');
+  out.push(`| whole | ${delta.wholeBytesPerPush} | ${delta.wholeCpuMs} |`);
+  out.push(`| delta | ${delta.deltaBytesPerPush} (${pct(saved)} saved) | ${delta.deltaCpuMs} |`);
+  out.push('', '### Conflation', '');
+  out.push(
+    `One channel published at ${conflation.publicationsPerSec}/s to ${conflation.subscribers} subscribers, uncapped and with \`maxRate: ${conflation.maxRate}\` (one timer and one topic for all of them).`,
+  );
+  out.push('');
+  out.push('| | hub CPU (cores) | deliveries per subscriber per second |');
+  out.push('| --- | ---: | ---: |');
+  out.push(`| uncapped | ${conflation.wholeCores} | ${conflation.wholePerSubscriberPerSec} |`);
+  out.push(
+    `| maxRate ${conflation.maxRate} | ${conflation.conflatedCores} | ${conflation.conflatedPerSubscriberPerSec} |`,
+  );
+  out.push('', '### LLM token streams', '');
+  out.push(
+    "Concurrent streams of 10–30-byte tokens from a service (the publisher helper into Redis, or Kafka ingress) through one hub to watchers in the runner; latency is from the service's send to the watcher's event (target p99 < 50 ms).",
+  );
+  out.push('');
+  out.push(
+    '| via | streams × tokens/s | watchers | tokens/s sent | tokens/s delivered | p50 ms | p99 ms | max ms | missing | hub CPU |',
+  );
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const t of tokens) {
+    out.push(
+      `| ${t.via} | ${t.streams} × ${t.tokensPerSecPerStream} | ${t.watchers} | ${t.sentPerSec} | ${t.tokensPerSec} | ${ms(t.latency.p50)} | ${ms(t.latency.p99)} | ${ms(t.latency.max)} | ${t.missing} | ${t.hubCores} |`,
+    );
+  }
   out.push('');
   return out;
 }

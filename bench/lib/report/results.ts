@@ -13,6 +13,7 @@ import type { Point } from '../scenarios/measure.js';
 import type { PresenceResult } from '../scenarios/presence.js';
 import type { RpcResult } from '../scenarios/rpc.js';
 import type { SseResult } from '../scenarios/sse.js';
+import type { StreamsResult } from '../scenarios/streams.js';
 
 export interface Machine {
   readonly cpus: number;
@@ -58,6 +59,8 @@ export interface RunResults {
   readonly presence?: PresenceResult;
   /** SSE streams against WebSockets on one hub, and memory per idle SSE stream (absent before it existed). */
   readonly sse?: SseResult;
+  /** Delta, conflation and token streams (absent in runs before it existed, or without `streams`). */
+  readonly streams?: StreamsResult;
   readonly targets: Target[];
 }
 

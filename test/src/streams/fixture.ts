@@ -34,9 +34,13 @@ export class Observed implements StreamObserver {
   readonly repairs: string[] = [];
   readonly recoveries: Array<[boolean, string | undefined]> = [];
   deliveries = 0;
+  deltaSavedBytes = 0;
 
   delivered(subscribers: number): void {
     this.deliveries += subscribers;
+  }
+  deltaSaved(bytes: number): void {
+    this.deltaSavedBytes += bytes;
   }
   read(purpose: ReadPurpose, history: boolean): void {
     this.reads.push([purpose, history]);
