@@ -331,7 +331,7 @@ export class SwitchboardNode implements NodeContext {
   private notReadyReasons(): string[] {
     const reasons: string[] = [];
     if (this.stopping) reasons.push('shutting down');
-    if (!this.broker.isReady()) reasons.push('broker not ready');
+    if (!this.broker.isReady()) reasons.push(...(this.broker.notReady?.() ?? ['broker not ready']));
     if (!this.cluster.isReady()) reasons.push('cluster state not reachable');
     reasons.push(...this.bridges.notReady());
     if (!this.rpc.isReady()) reasons.push('rpc replies not ready');

@@ -112,7 +112,9 @@ describe('config', () => {
   it('refuses a Redis egress without a url unless the broker is Redis', () => {
     const egress = { type: 'redis-stream', stream: 'out' };
     const problems = problemsOf(() => parseConfig({ namespaces: { chat: { egress } } }));
-    assert.deepEqual(problems, ['namespaces.chat.egress.url: required unless the broker is redis']);
+    assert.deepEqual(problems, [
+      'namespaces.chat.egress.url: required unless the broker is one redis (not a cluster or shards)',
+    ]);
     assert.doesNotThrow(() => parseConfig({ broker: { type: 'redis' }, namespaces: { chat: { egress } } }));
   });
 
