@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { ShardPlacement } from '../../src/brokers/redis-shards.js';
 import { slotOf } from '../../src/brokers/redis-slot.js';
+import { Publisher, type PublisherOptions } from '../../src/publisher.js';
 import { type RedisClusterService, type RedisService, startRedis, startRedisCluster } from '../services/index.js';
 import { type Hubs, startHubsOn } from '../support/cluster.js';
 import { Fleet } from '../support/fleet.js';
@@ -24,6 +27,10 @@ const every = Array.from({ length: CHANNELS }, (_, i) => `s:${i}`);
 /** What a test needs of the Redis behind the hubs, whichever kind. */
 interface Backend {
   readonly broker: object;
+  /** How a service reaches it with the publisher helper. */
+  readonly publisher: PublisherOptions;
+  /** A Redis client on which a plain PUBLISH of `channel` reaches its subscribers. */
+  plain(channel: string): Redis;
   /** Kills -9 the Redis holding `channel`; answers its port and how it comes back. */
   kill(channel: string): Promise<{ port: number; back(): Promise<void> }>;
   destroy(): Promise<void>;
@@ -33,6 +40,9 @@ async function clusterBackend(): Promise<Backend> {
   const cluster: RedisClusterService = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
   return {
     broker: { type: 'redis', cluster: cluster.urls },
+    publisher: { cluster: cluster.urls },
+    // Classic pub/sub is broadcast over the whole cluster: any node will do.
+    plain: () => new Redis(cluster.nodes.find((node) => node.process.running)?.port ?? 0),
     async kill(channel) {
       const master = await cluster.masterOf(slotOf(channel));
       await master.process.kill9();
@@ -47,6 +57,12 @@ async function shardsBackend(): Promise<Backend> {
   const shards: RedisService[] = await Promise.all([startRedis(), startRedis(), startRedis()]);
   return {
     broker: { type: 'redis', shards: shards.map((shard) => shard.url) },
+    publisher: { shards: shards.map((shard) => shard.url) },
+    // Only the shard holding the channel delivers it.
+    plain: (channel) => {
+      const placement = new ShardPlacement(shards.map((shard) => shard.url));
+      return new Redis(shards[placement.of(channel)]?.url ?? '');
+    },
     async kill() {
       const shard = shards[1] as RedisService;
       await shard.kill9();
@@ -161,6 +177,26 @@ for (const [name, create] of [
       }
       console.log(
         `${name}: after a kill -9, ${exact} of ${CHANNELS * 2} subscriptions received all 6, ${told} were told recovered: false`,
+      );
+    });
+
+    it("takes publishes from the publisher helper, which finds each channel's Redis, and plain PUBLISH on it", async () => {
+      const publisher = new Publisher(backend.publisher);
+      await publisher.connect();
+      const outcomes = await publisher.publishMany(every.map((channel) => ({ channel, data: { seq: 7 } })));
+      assert.equal(outcomes.filter((outcome) => 'error' in outcome).length, 0);
+      await publisher.close();
+      const plain = backend.plain('s:42');
+      await plain.publish('sb:s:42', JSON.stringify({ seq: 8 }));
+      plain.disconnect();
+      await waitFor(
+        () => every.every((channel) => fleet.of(channel).every((member) => member.received.get(channel)?.includes(7))),
+        "the helper's publication on every channel",
+        30_000,
+      );
+      await waitFor(
+        () => fleet.of('s:42').every((member) => member.received.get('s:42')?.at(-1) === 8),
+        'the plain PUBLISH, live',
       );
     });
   });
