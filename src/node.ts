@@ -8,6 +8,7 @@ import { Bridges } from './bridges/index.js';
 import { createKafka } from './bridges/kafka-client.js';
 import type { Broker } from './brokers/broker.js';
 import { createBroker } from './brokers/index.js';
+import { shardMetrics } from './brokers/shard-metrics.js';
 import type { HubInfo } from './cluster/commands.js';
 import { Control } from './cluster/control.js';
 import { type ClusterState, createClusterState } from './cluster/index.js';
@@ -98,7 +99,7 @@ export class SwitchboardNode implements NodeContext {
       slowConsumerCloses: () => this.slowConsumers.closed,
       refusals: () => this.refusals(),
     });
-    this.broker = createBroker(config.broker, log);
+    this.broker = createBroker(config.broker, log, shardMetrics(this.metrics.registry));
     this.streams = new Streams(
       this.broker,
       {

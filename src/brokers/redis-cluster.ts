@@ -11,6 +11,7 @@ import { PubsubConnection } from './redis-pubsub.js';
 import { slotOf } from './redis-slot.js';
 import { failFast, RedisStore, type RedisStoreSettings } from './redis-store.js';
 import { RedisWatch } from './redis-watch.js';
+import { NO_SHARD_OBSERVER, observed, type ShardObserver } from './shard-metrics.js';
 
 /**
  * How often the hub asks the cluster for its slot map, besides after every MOVED: a failover or a
@@ -75,6 +76,7 @@ export class RedisClusterBroker implements Broker {
   constructor(
     private readonly settings: RedisClusterSettings,
     private readonly log: Logger,
+    private readonly observer: ShardObserver = NO_SHARD_OBSERVER,
   ) {
     this.cluster = clusterConnection(settings.nodes, settings.commandTimeoutMs, 'switchboard-commands');
     this.store = new RedisStore(settings, this.cluster);
@@ -150,7 +152,8 @@ export class RedisClusterBroker implements Broker {
   }
 
   publish(channel: string, data: Uint8Array, history: HistoryOptions, extras?: PublishExtras): Promise<Position> {
-    return this.watch.guard(this.store.publish(channel, data, history, extras));
+    const master = this.masterOf(this.store.keys.envelope(channel)) ?? 'unknown';
+    return this.watch.guard(observed(this.observer, master, this.store.publish(channel, data, history, extras)));
   }
 
   read(channel: string, query: ReadQuery): Promise<ChannelRead> {
@@ -225,7 +228,10 @@ export class RedisClusterBroker implements Broker {
           },
           changed: () => this.reporter.sync(),
           // A master that went away may have been replaced: ask the cluster now, not at the next round.
-          closed: () => this.cluster.refreshSlotsCache(),
+          closed: () => {
+            this.observer.pubsubLost(node);
+            this.cluster.refreshSlotsCache();
+          },
         },
       );
       this.masters.set(node, pubsub);

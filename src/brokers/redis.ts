@@ -8,6 +8,7 @@ import { PubsubConnection } from './redis-pubsub.js';
 import { ShardPlacement } from './redis-shards.js';
 import { failFast, RedisStore, type RedisStoreSettings } from './redis-store.js';
 import { RedisWatch } from './redis-watch.js';
+import { NO_SHARD_OBSERVER, observed, type ShardObserver } from './shard-metrics.js';
 
 /**
  * How often every connection is sent a PING (redis-watch.ts): a Redis that stops answering is
@@ -48,6 +49,7 @@ export class RedisBroker implements Broker {
   constructor(
     settings: RedisBrokerSettings,
     private readonly log: Logger,
+    private readonly observer: ShardObserver = NO_SHARD_OBSERVER,
   ) {
     const urls = settings.shards && settings.shards.length > 0 ? settings.shards : [settings.url];
     this.placement = new ShardPlacement(urls);
@@ -67,6 +69,7 @@ export class RedisBroker implements Broker {
             if (this.handler) deliver(store.keys, this.handler, this.log, channel, message);
           },
           changed: () => this.reporter.sync(),
+          closed: () => this.observer.pubsubLost(name),
         },
       );
       return { name, store, pubsub };
@@ -124,7 +127,8 @@ export class RedisBroker implements Broker {
   }
 
   publish(channel: string, data: Uint8Array, history: HistoryOptions, extras?: PublishExtras): Promise<Position> {
-    return this.watch.guard(this.shardOf(channel).store.publish(channel, data, history, extras));
+    const shard = this.shardOf(channel);
+    return this.watch.guard(observed(this.observer, shard.name, shard.store.publish(channel, data, history, extras)));
   }
 
   read(channel: string, query: ReadQuery): Promise<ChannelRead> {

@@ -105,6 +105,8 @@ for (const [name, create] of [
       return failed;
     }
 
+    const metrics = async (hub: number) => (await fetch(`${hubs.hubs[hub]?.http}/metrics`)).text();
+
     before(async () => {
       backend = await create();
       hubs = await startHubsOn(3, backend.broker);
@@ -128,6 +130,12 @@ for (const [name, create] of [
       );
       const nodes = new Set(fleet.members.map((member) => member.nodes.at(-1)));
       assert.equal(nodes.size, 3, 'the clients are spread over the three hubs');
+      const shards = (await metrics(0)).match(/^switchboard_redis_shard_publishes_total\{[^}]*\}/gm) ?? [];
+      assert.equal(shards.length, 3, `one series per shard, each labelled by shard and outcome only: ${shards}`);
+      assert.ok(
+        shards.every((series) => /^[^{]*\{shard="127\.0\.0\.1:\d+",outcome="ok"\}$/.test(series)),
+        shards.join(),
+      );
     });
 
     it('answers 503 on /readyz naming the Redis that is down, then 200; no subscription silently stale', async () => {
@@ -151,6 +159,11 @@ for (const [name, create] of [
         'every hub ready again',
         30_000,
       );
+      const reconnects = new RegExp(
+        `^switchboard_redis_shard_pubsub_reconnects_total\\{shard="${named}"\\} [1-9]`,
+        'm',
+      );
+      assert.match(await metrics(0), reconnects);
       const failed = await publish(3);
       assert.equal(failed, 0, 'every publish after the outage is accepted');
       await waitFor(
