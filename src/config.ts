@@ -21,6 +21,13 @@ const MiB = 1024 * KiB;
 
 const KafkaTopic = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name');
 const RedisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
+/** Where the broker's Redis may also be a Sentinel-managed group: `redis+sentinel://host:port[,…]/<master>`. */
+const BrokerRedisUrl = z
+  .string()
+  .regex(
+    /^(rediss?:\/\/|redis\+sentinel:\/\/[^/\s]+\/[^/\s]+$)/,
+    'must be a redis://, rediss:// or redis+sentinel://host:port[,host:port]/<master name> URL',
+  );
 
 /**
  * A channel's history is sized by time: everything of the last two minutes, so that a client away
@@ -94,7 +101,7 @@ const MemoryBrokerSettings = z.strictObject({
 const RedisBrokerSettings = z
   .strictObject({
     type: z.literal('redis'),
-    url: RedisUrl.default('redis://127.0.0.1:6379'),
+    url: BrokerRedisUrl.default('redis://127.0.0.1:6379'),
     /** Prefix of every key and pub/sub channel; services `PUBLISH <prefix><channel>` for live-only delivery. */
     prefix: z
       .string()
@@ -130,7 +137,7 @@ const RedisBrokerSettings = z
      * Independent Redis instances the channels are spread over by a stable hash of the channel
      * (`url` is then unused). Adding one is a planned operation: docs/operations.md, shards.
      */
-    shards: z.array(RedisUrl).min(1).max(64).optional(),
+    shards: z.array(BrokerRedisUrl).min(1).max(64).optional(),
   })
   .refine((broker) => !(broker.cluster && broker.shards), {
     message: 'cluster and shards exclude each other',

@@ -1,7 +1,6 @@
-import type * as IORedis from 'ioredis';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '../log.js';
-import { optional } from '../optional.js';
+import { redisConnection } from './redis-connect.js';
 import { slotOf } from './redis-slot.js';
 
 /** Channels per (S)SUBSCRIBE when resubscribing after a reconnect: bounded commands, few round trips. */
@@ -45,7 +44,7 @@ export class PubsubConnection {
     private readonly log: Logger,
     private readonly events: PubsubEvents,
   ) {
-    this.redis = new (optional<typeof IORedis>('ioredis').Redis)(url, { ...options, autoResubscribe: false });
+    this.redis = redisConnection(url, { ...options, autoResubscribe: false });
     this.redis.on('error', (error: Error) => this.log.warn({ node, err: error.message }, 'redis subscriber error'));
     this.redis.on(sharded ? 'smessageBuffer' : 'messageBuffer', (name: Buffer, message: Buffer) =>
       this.events.message(name, message),

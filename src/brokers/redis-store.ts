@@ -1,11 +1,10 @@
 import type { Position } from '@switchboard/protocol';
-import type * as IORedis from 'ioredis';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { z } from 'zod';
-import { optional } from '../optional.js';
 import type { ChannelRead, HistoryOptions, PositionedPublication, PublishExtras, ReadQuery } from './broker.js';
 import { newEpoch } from './epoch.js';
 import { PublishBatcher, type PublishCall } from './publish-batch.js';
+import { redisConnection } from './redis-connect.js';
 import { RedisKeys } from './redis-keys.js';
 import {
   HISTORY_SCRIPT,
@@ -78,10 +77,7 @@ export class RedisStore {
     this.keys = new RedisKeys(settings.prefix, cluster !== undefined);
     this.redis =
       cluster ??
-      new (optional<typeof IORedis>('ioredis').Redis)(settings.url, {
-        ...failFast(settings.commandTimeoutMs),
-        connectionName: 'switchboard-commands',
-      });
+      redisConnection(settings.url, { ...failFast(settings.commandTimeoutMs), connectionName: 'switchboard-commands' });
     for (const [name, lua] of [
       ['sbPublish', cluster ? SHARDED_PUBLISH_SCRIPT : PUBLISH_SCRIPT],
       ['sbPosition', POSITION_SCRIPT],

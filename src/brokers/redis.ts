@@ -2,6 +2,7 @@ import type { Position } from '@switchboard/protocol';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import type { Broker, BrokerEventHandler, ChannelRead, HistoryOptions, PublishExtras, ReadQuery } from './broker.js';
+import { nodeName } from './redis-connect.js';
 import { DeliveryReporter, deliver } from './redis-delivery.js';
 import { PRESENCE_MARK } from './redis-envelope.js';
 import { PubsubConnection } from './redis-pubsub.js';
@@ -172,15 +173,5 @@ export class RedisBroker implements Broker {
   private pubsubChannels(shard: Shard, channels: readonly string[]): string[] {
     const { keys } = shard.store;
     return channels.flatMap((channel) => [keys.envelope(channel), keys.raw(channel)]);
-  }
-}
-
-/** `host:port` of a Redis URL (never its credentials), to name a shard. */
-export function nodeName(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || '6379'}`;
-  } catch {
-    return 'redis';
   }
 }

@@ -12,3 +12,5 @@ export type { RedisOptions, RedisService } from './redis.js';
 export { redisPing, startRedis } from './redis.js';
 export type { RedisClusterNode, RedisClusterOptions, RedisClusterService } from './redis-cluster.js';
 export { startRedisCluster } from './redis-cluster.js';
+export type { RedisSentinelService } from './redis-sentinel.js';
+export { startRedisSentinel } from './redis-sentinel.js';

@@ -8,7 +8,7 @@ import { slotOf } from '../../../src/brokers/redis-slot.js';
 import { createLogger } from '../../../src/log.js';
 import { type RedisClusterService, startRedisCluster } from '../../services/index.js';
 import { waitFor } from '../../support/wait.js';
-import { collector } from '../support.js';
+import { collector, deliveryRecorder } from '../support.js';
 import { brokerContract } from './contract.js';
 
 const log = createLogger('silent');
@@ -81,13 +81,8 @@ describe('redis cluster broker (3 masters, one replica each)', () => {
 
   it('follows a failover: a killed master is named as not ready, its replica takes over, and delivery resumes on it', async () => {
     const broker = new RedisClusterBroker(settings(cluster.urls), log);
-    const events: string[] = [];
-    const delivered: Publication[] = [];
-    await broker.start({
-      ...collector(delivered),
-      onDeliveryInterrupted: () => events.push('interrupted'),
-      onDeliveryResumed: () => events.push('resumed'),
-    });
+    const { handler, delivered, events } = deliveryRecorder();
+    await broker.start(handler);
     const channel = 'failover:1';
     await broker.subscribe([channel]);
     await broker.publish(channel, encodeData(1), history);
