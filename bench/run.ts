@@ -7,9 +7,10 @@
  * single WebSocket publishes, HTTP, Redis, Kafka), wire format and TLS; publications per second
  * into one hub by each ingress path (Kafka with 1, 3 and 12 partitions, HTTP, batch HTTP, client
  * publishes, the publisher helper) on the memory and Redis brokers; idle connections, connection
- * churn, RPC round trips through Kafka, and (full mode) 50,000 connections over three hub
- * processes. Groups for --only: fanout, patterns, redis, kafka, json, tls, ingress, idle, churn,
- * rpc, cluster (presence, api: not yet).
+ * churn, RPC round trips through Kafka, Redis ingress over 1, 2 and 3 independent shards, and
+ * (full mode) 50,000 connections over three hub processes. Groups for --only: fanout, patterns,
+ * redis, kafka, json, tls, ingress, idle, churn, rpc, shards (or shards-1, shards-2, shards-3),
+ * cluster (presence, api: not yet).
  * --until-quiet N repeats each measurement up to N times until the rest of the machine used under
  * 0.1 core during its window (default 3, quick 1), and marks those that never got there.
  * Writes bench/results/<id>.json; a full run (or any run with --record) appends a section to
@@ -38,6 +39,7 @@ import { type IdleResult, idle } from './lib/scenarios/idle.js';
 import { type IngressResult, ingress, ingressSpecs } from './lib/scenarios/ingress.js';
 import { QUIET_CORES } from './lib/scenarios/measure.js';
 import { type RpcResult, rpc } from './lib/scenarios/rpc.js';
+import { SHARD_COUNTS, type ShardsResult, shards } from './lib/scenarios/shards.js';
 import { HOOKS, scenarios } from './lib/scenarios/table.js';
 
 const { values } = parseArgs({
@@ -74,7 +76,7 @@ if (values.render) {
 
 const quick = values.quick ?? false;
 const only = new Set(
-  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,ingress,churn,rpc,cluster,presence,api')
+  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,ingress,churn,rpc,shards,cluster,presence,api')
     .split(',')
     .map((s) => s.trim()),
 );
@@ -88,6 +90,7 @@ setPinning(!values['no-pin']);
 
 const SCENARIOS = scenarios(quick).filter((e) => only.has(e.group) || only.has(e.spec.id));
 const INGRESS = ingressSpecs().filter((s) => only.has('ingress') || only.has(s.id));
+const SHARDS = SHARD_COUNTS.filter((n) => only.has('shards') || only.has(`shards-${n}`));
 
 function git(...args: string[]): string {
   try {
@@ -175,6 +178,7 @@ async function main(): Promise<void> {
   let churnResults: ChurnResult[] = [];
   let clusterResult: ClusterResult | undefined;
   let rpcResult: RpcResult | undefined;
+  let shardsResults: ShardsResult[] = [];
   try {
     if (only.has('idle')) {
       progress.log('Idle connections');
@@ -199,6 +203,10 @@ async function main(): Promise<void> {
         await kafka.stop();
       }
     }
+    if (SHARDS.length > 0) {
+      progress.log('Redis ingress over independent shards');
+      shardsResults = await shards(options, SHARDS);
+    }
     if (!quick && only.has('cluster')) {
       progress.log('50,000 connections over 3 hub processes (Redis broker)');
       clusterResult = await cluster(options, 50_000, 500, [500, 2000]);
@@ -219,6 +227,7 @@ async function main(): Promise<void> {
     durationSeconds: (performance.now() - started) / 1000,
     fanout: fanoutResults,
     ingress: ingressResults,
+    shards: shardsResults,
     idle: idleResults,
     churn: churnResults,
     cluster: clusterResult,
