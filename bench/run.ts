@@ -9,9 +9,10 @@
  * publishes, the publisher helper) on the memory and Redis brokers; idle connections, connection
  * churn, RPC round trips through Kafka, presence churn and server API calls, fan-out to SSE
  * streams against WebSockets and idle memory per SSE stream, delta bytes, conflation and LLM token
- * streams, and (full mode) 50,000 connections over three hub processes. Groups for --only:
- * fanout, patterns, redis, kafka, json, tls, ingress, idle, churn, rpc, presence (also `api`),
- * sse, streams, cluster.
+ * streams, Redis ingress over 1, 2 and 3 independent shards, and (full mode) 50,000 connections
+ * over three hub processes. Groups for --only: fanout, patterns, redis, kafka, json, tls, ingress,
+ * idle, churn, rpc, presence (also `api`), sse, streams, shards (or shards-1, shards-2, shards-3),
+ * cluster.
  * --until-quiet N repeats each measurement up to N times until the rest of the machine used under
  * 0.1 core during its window (default 3, quick 1), and marks those that never got there.
  * Writes bench/results/<id>.json; a full run (or any run with --record) appends a section to
@@ -41,6 +42,7 @@ import { type IngressResult, ingress, ingressSpecs } from './lib/scenarios/ingre
 import { QUIET_CORES } from './lib/scenarios/measure.js';
 import { type PresenceResult, presenceAndApi } from './lib/scenarios/presence.js';
 import { type RpcResult, rpc } from './lib/scenarios/rpc.js';
+import { SHARD_COUNTS, type ShardsResult, shards } from './lib/scenarios/shards.js';
 import { type SseResult, sse } from './lib/scenarios/sse.js';
 import { type StreamsResult, streams } from './lib/scenarios/streams.js';
 import { scenarios } from './lib/scenarios/table.js';
@@ -79,7 +81,7 @@ if (values.render) {
 
 const quick = values.quick ?? false;
 const only = new Set(
-  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,ingress,churn,rpc,sse,streams,cluster,presence,api')
+  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,ingress,churn,rpc,sse,streams,shards,cluster,presence,api')
     .split(',')
     .map((s) => s.trim()),
 );
@@ -93,6 +95,7 @@ setPinning(!values['no-pin']);
 
 const SCENARIOS = scenarios(quick).filter((e) => only.has(e.group) || only.has(e.spec.id));
 const INGRESS = ingressSpecs().filter((s) => only.has('ingress') || only.has(s.id));
+const SHARDS = SHARD_COUNTS.filter((n) => only.has('shards') || only.has(`shards-${n}`));
 
 function git(...args: string[]): string {
   try {
@@ -180,6 +183,7 @@ async function main(): Promise<void> {
   let presenceResult: PresenceResult | undefined;
   let sseResult: SseResult | undefined;
   let streamsResult: StreamsResult | undefined;
+  let shardsResults: ShardsResult[] = [];
   try {
     if (only.has('idle')) {
       progress.log('Idle connections');
@@ -216,6 +220,10 @@ async function main(): Promise<void> {
       progress.log('Streams: delta bytes, conflation, LLM token streams through Redis and Kafka');
       streamsResult = await streams(options, () => startBenchKafka(CLIENT_CPU));
     }
+    if (SHARDS.length > 0) {
+      progress.log('Redis ingress over independent shards');
+      shardsResults = await shards(options, SHARDS);
+    }
     if (!quick && only.has('cluster')) {
       progress.log('50,000 connections over 3 hub processes (Redis broker)');
       clusterResult = await cluster(options, 50_000, 500, [500, 2000]);
@@ -236,6 +244,7 @@ async function main(): Promise<void> {
     durationSeconds: (performance.now() - started) / 1000,
     fanout: fanoutResults,
     ingress: ingressResults,
+    shards: shardsResults,
     idle: idleResults,
     churn: churnResults,
     cluster: clusterResult,

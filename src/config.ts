@@ -21,6 +21,13 @@ const MiB = 1024 * KiB;
 
 const KafkaTopic = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name');
 const RedisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
+/** Where the broker's Redis may also be a Sentinel-managed group: `redis+sentinel://host:port[,…]/<master>`. */
+const BrokerRedisUrl = z
+  .string()
+  .regex(
+    /^(rediss?:\/\/|redis\+sentinel:\/\/[^/\s]+\/[^/\s]+$)/,
+    'must be a redis://, rediss:// or redis+sentinel://host:port[,host:port]/<master name> URL',
+  );
 
 /**
  * A channel's history is sized by time: everything of the last two minutes, so that a client away
@@ -127,35 +134,51 @@ const MemoryBrokerSettings = z.strictObject({
     .max(64 * 1024 * MiB)
     .default(128 * MiB),
 });
-const RedisBrokerSettings = z.strictObject({
-  type: z.literal('redis'),
-  url: RedisUrl.default('redis://127.0.0.1:6379'),
-  /** Prefix of every key and pub/sub channel; services `PUBLISH <prefix><channel>` for live-only delivery. */
-  prefix: z
-    .string()
-    .regex(/^[A-Za-z0-9_\-.:]*$/, 'letters, digits and _ - . : only')
-    .default('sb:'),
-  /** How long a channel's epoch and offset outlive its last publication or subscription. */
-  positionTtlSeconds: z
-    .number()
-    .int()
-    .min(60)
-    .default(7 * 24 * 3600),
-  /**
-   * Seconds between checks of every channel's position against Redis (0: never). Pub/sub loses
-   * what is published while a hub's connection is cut; a reconnect triggers a check at once, and
-   * this bounds how long any other loss on a quiet channel goes unnoticed (two intervals).
-   */
-  positionCheckSeconds: z.number().int().min(0).max(3600).default(30),
-  /**
-   * Milliseconds any Redis command may take. Past it the command fails: a publish answers 503 or
-   * the temporary error 108, and the hub turns not ready until Redis answers again. Without it a
-   * paused Redis held publishers for as long as it was paused (measured: 5 s for a 5 s pause).
-   * Redis answers in well under a millisecond on a sound network; a read of a full history
-   * (10,000 publications) takes a few.
-   */
-  commandTimeoutMs: z.number().int().min(100).max(60_000).default(2_000),
-});
+const RedisBrokerSettings = z
+  .strictObject({
+    type: z.literal('redis'),
+    url: BrokerRedisUrl.default('redis://127.0.0.1:6379'),
+    /** Prefix of every key and pub/sub channel; services `PUBLISH <prefix><channel>` for live-only delivery. */
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_\-.:]*$/, 'letters, digits and _ - . : only')
+      .default('sb:'),
+    /** How long a channel's epoch and offset outlive its last publication or subscription. */
+    positionTtlSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .default(7 * 24 * 3600),
+    /**
+     * Seconds between checks of every channel's position against Redis (0: never). Pub/sub loses
+     * what is published while a hub's connection is cut; a reconnect triggers a check at once, and
+     * this bounds how long any other loss on a quiet channel goes unnoticed (two intervals).
+     */
+    positionCheckSeconds: z.number().int().min(0).max(3600).default(30),
+    /**
+     * Milliseconds any Redis command may take. Past it the command fails: a publish answers 503 or
+     * the temporary error 108, and the hub turns not ready until Redis answers again. Without it a
+     * paused Redis held publishers for as long as it was paused (measured: 5 s for a 5 s pause).
+     * Redis answers in well under a millisecond on a sound network; a read of a full history
+     * (10,000 publications) takes a few.
+     */
+    commandTimeoutMs: z.number().int().min(100).max(60_000).default(2_000),
+    /**
+     * A Redis Cluster instead of one Redis (`url` is then unused): seed nodes, any of which tells
+     * the hub about the rest. Each channel lives on the master of its slot, delivered with sharded
+     * pub/sub (docs/operations.md, Redis Cluster).
+     */
+    cluster: z.array(RedisUrl).min(1).max(64).optional(),
+    /**
+     * Independent Redis instances the channels are spread over by a stable hash of the channel
+     * (`url` is then unused). Adding one is a planned operation: docs/operations.md, shards.
+     */
+    shards: z.array(BrokerRedisUrl).min(1).max(64).optional(),
+  })
+  .refine((broker) => !(broker.cluster && broker.shards), {
+    message: 'cluster and shards exclude each other',
+    path: ['shards'],
+  });
 const BrokerSettings = z.discriminatedUnion('type', [MemoryBrokerSettings, RedisBrokerSettings]);
 
 const LimitSettings = z.strictObject({
@@ -349,12 +372,12 @@ export const Config = z
       if (
         (ns.egress?.type === 'redis-stream' || ns.egress?.type === 'redis-pubsub') &&
         !ns.egress.url &&
-        config.broker.type !== 'redis'
+        (config.broker.type !== 'redis' || config.broker.cluster || config.broker.shards)
       ) {
         context.addIssue({
           code: 'custom',
           path: [...path, 'egress', 'url'],
-          message: 'required unless the broker is redis',
+          message: 'required unless the broker is one redis (not a cluster or shards)',
         });
       }
     }

@@ -8,6 +8,7 @@ import { Bridges } from './bridges/index.js';
 import { createKafka } from './bridges/kafka-client.js';
 import type { Broker } from './brokers/broker.js';
 import { createBroker } from './brokers/index.js';
+import { shardMetrics } from './brokers/shard-metrics.js';
 import type { HubInfo } from './cluster/commands.js';
 import { Control } from './cluster/control.js';
 import { type ClusterState, createClusterState } from './cluster/index.js';
@@ -98,7 +99,7 @@ export class SwitchboardNode implements NodeContext {
       slowConsumerCloses: () => this.slowConsumers.closed,
       refusals: () => this.refusals(),
     });
-    this.broker = createBroker(config.broker, log);
+    this.broker = createBroker(config.broker, log, shardMetrics(this.metrics.registry));
     this.streams = new Streams(
       this.broker,
       {
@@ -338,7 +339,7 @@ export class SwitchboardNode implements NodeContext {
   private notReadyReasons(): string[] {
     const reasons: string[] = [];
     if (this.stopping) reasons.push('shutting down');
-    if (!this.broker.isReady()) reasons.push('broker not ready');
+    if (!this.broker.isReady()) reasons.push(...(this.broker.notReady?.() ?? ['broker not ready']));
     if (!this.cluster.isReady()) reasons.push('cluster state not reachable');
     reasons.push(...this.bridges.notReady());
     if (!this.rpc.isReady()) reasons.push('rpc replies not ready');

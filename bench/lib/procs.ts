@@ -106,7 +106,7 @@ export interface Service {
 export interface HubOptions {
   readonly name: string;
   readonly cpu?: number;
-  readonly broker: { type: 'memory' } | { type: 'redis'; url: string };
+  readonly broker: { type: 'memory' } | { type: 'redis'; url: string } | { type: 'redis'; shards: string[] };
   /** Directory for `node --cpu-prof` output; profiling is off without it. */
   readonly profileDir?: string;
   /** Serve wss: with this certificate. */

@@ -105,6 +105,8 @@ export interface Broker {
   start(handler: BrokerEventHandler): Promise<void>;
   /** Whether the broker can currently serve publishes and subscriptions. */
   isReady(): boolean;
+  /** Why not, when the broker has parts (shards) it can name: one reason per part that cannot serve. */
+  notReady?(): string[];
   subscribe(channels: readonly string[]): Promise<void>;
   unsubscribe(channels: readonly string[]): Promise<void>;
   /** Assigns the next position, appends to history and delivers, atomically; a duplicate changes nothing. */

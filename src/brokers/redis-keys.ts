@@ -6,7 +6,14 @@
 export class RedisKeys {
   readonly envelopePrefix: string;
 
-  constructor(readonly prefix: string) {
+  /**
+   * `sharded`: the envelope channel carries the channel in a hash tag too, so that the publish
+   * script's SPUBLISH goes to the slot of the channel's keys (Redis Cluster, redis-cluster.ts).
+   */
+  constructor(
+    readonly prefix: string,
+    readonly sharded = false,
+  ) {
     this.envelopePrefix = `${prefix}#`;
   }
 
@@ -30,7 +37,13 @@ export class RedisKeys {
 
   /** Pub/sub channel carrying positioned publications (`epoch:offset:data`). */
   envelope(channel: string): string {
-    return `${this.envelopePrefix}${channel}`;
+    return this.sharded ? `${this.envelopePrefix}{${channel}}` : `${this.envelopePrefix}${channel}`;
+  }
+
+  /** The channel an envelope pub/sub channel is named after (its name starts with `envelopePrefix`). */
+  channelOfEnvelope(name: string): string {
+    const rest = name.slice(this.envelopePrefix.length);
+    return this.sharded && rest.startsWith('{') && rest.endsWith('}') ? rest.slice(1, -1) : rest;
   }
 
   /** Pub/sub channel where any Redis client may `PUBLISH` live-only data for the channel. */

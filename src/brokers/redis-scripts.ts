@@ -116,6 +116,13 @@ redis.call('EXPIRE', KEYS[1], ARGV[5])
 return reply
 `;
 
+/**
+ * The publish script for Redis Cluster: the same, with SPUBLISH, so that the envelope goes only
+ * to the node owning the channel's slot and the hubs subscribed there, instead of being broadcast
+ * over the cluster bus to every node (classic pub/sub's ceiling in a cluster).
+ */
+export const SHARDED_PUBLISH_SCRIPT = PUBLISH_SCRIPT.replaceAll("redis.call('PUBLISH'", "redis.call('SPUBLISH'");
+
 /** ARGV: 1 epoch candidate, 2 meta ttl seconds. Returns {epoch, offset}. */
 export const POSITION_SCRIPT = `${ENSURE_EPOCH.replace('ARGV_EPOCH', 'ARGV[1]')}
 redis.call('EXPIRE', KEYS[1], ARGV[2])

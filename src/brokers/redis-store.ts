@@ -1,13 +1,21 @@
 import type { Position } from '@switchboard/protocol';
-import type * as IORedis from 'ioredis';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { z } from 'zod';
-import { optional } from '../optional.js';
 import type { ChannelRead, HistoryOptions, PositionedPublication, PublishExtras, ReadQuery } from './broker.js';
 import { newEpoch } from './epoch.js';
 import { PublishBatcher, type PublishCall } from './publish-batch.js';
+import { redisConnection } from './redis-connect.js';
 import { RedisKeys } from './redis-keys.js';
-import { HISTORY_SCRIPT, POSITION_SCRIPT, PUBLISH_MAX_ITEMS, PUBLISH_SCRIPT } from './redis-scripts.js';
+import {
+  HISTORY_SCRIPT,
+  POSITION_SCRIPT,
+  PUBLISH_MAX_ITEMS,
+  PUBLISH_SCRIPT,
+  SHARDED_PUBLISH_SCRIPT,
+} from './redis-scripts.js';
+
+/** A command connection: one Redis, or a Redis Cluster (which routes each command by its key's slot). */
+export type RedisCommands = Redis | Cluster;
 
 export interface RedisStoreSettings {
   readonly url: string;
@@ -53,19 +61,25 @@ type ScriptCall = (...args: Array<string | Buffer | number>) => Promise<unknown>
  * script call per channel, all in one pipeline (publish-batch.ts).
  */
 export class RedisStore {
-  readonly redis: Redis;
+  readonly redis: RedisCommands;
   readonly keys: RedisKeys;
   private readonly scripts: { publish: ScriptCall; position: ScriptCall; history: ScriptCall };
   private readonly batcher: PublishBatcher;
 
-  constructor(private readonly settings: RedisStoreSettings) {
-    this.keys = new RedisKeys(settings.prefix);
-    this.redis = new (optional<typeof IORedis>('ioredis').Redis)(settings.url, {
-      ...failFast(settings.commandTimeoutMs),
-      connectionName: 'switchboard-commands',
-    });
+  /**
+   * On `settings.url` by default; `cluster` is a Redis Cluster connection, where every key and the
+   * envelope channel of a channel share its slot and the publish script delivers with SPUBLISH.
+   */
+  constructor(
+    private readonly settings: RedisStoreSettings,
+    cluster?: Cluster,
+  ) {
+    this.keys = new RedisKeys(settings.prefix, cluster !== undefined);
+    this.redis =
+      cluster ??
+      redisConnection(settings.url, { ...failFast(settings.commandTimeoutMs), connectionName: 'switchboard-commands' });
     for (const [name, lua] of [
-      ['sbPublish', PUBLISH_SCRIPT],
+      ['sbPublish', cluster ? SHARDED_PUBLISH_SCRIPT : PUBLISH_SCRIPT],
       ['sbPosition', POSITION_SCRIPT],
       ['sbHistory', HISTORY_SCRIPT],
     ] as const) {
@@ -99,7 +113,8 @@ export class RedisStore {
   private send(calls: readonly PublishCall[]): void {
     const epoch = newEpoch();
     // Corked, the turn's calls leave in one write instead of one system call each.
-    const stream = this.redis.status === 'ready' ? this.redis.stream : undefined;
+    // (A cluster has a connection per master; its calls go out as ioredis routes them.)
+    const stream = 'stream' in this.redis && this.redis.status === 'ready' ? this.redis.stream : undefined;
     stream?.cork();
     try {
       this.sendCalls(calls, epoch);

@@ -24,7 +24,8 @@ export class RedisWatch {
   private stalled = false;
 
   constructor(
-    private readonly connections: readonly Redis[],
+    /** The connections to watch now (a cluster's nodes change with failovers). */
+    private readonly connections: () => readonly Redis[],
     private readonly intervalMs: number,
     private readonly events: RedisWatchEvents,
   ) {}
@@ -49,11 +50,19 @@ export class RedisWatch {
     this.report(false);
   }
 
+  /** `command`, telling the watch at once when it timed out, rather than at its next round. */
+  guard<T>(command: Promise<T>): Promise<T> {
+    return command.catch((error: unknown) => {
+      if (isCommandTimeout(error)) this.timedOut();
+      throw error;
+    });
+  }
+
   private async probe(): Promise<void> {
     if (this.probing) return;
     this.probing = true;
     try {
-      const open = this.connections.filter((connection) => connection.status === 'ready');
+      const open = this.connections().filter((connection) => connection.status === 'ready');
       if (open.length === 0) return;
       const answers = await Promise.all(
         open.map((connection) =>

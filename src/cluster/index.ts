@@ -1,8 +1,8 @@
-import type * as IORedis from 'ioredis';
-import { failFast } from '../brokers/redis-store.js';
+import { clusterConnection } from '../brokers/redis-cluster.js';
+import { redisConnection } from '../brokers/redis-connect.js';
+import { failFast, type RedisCommands } from '../brokers/redis-store.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { optional } from '../optional.js';
 import { RedisPresenceStore } from '../presence/redis-store.js';
 import { MemoryPresenceStore, type PresenceStore } from '../presence/store.js';
 import { type ControlBus, MemoryBus } from './bus.js';
@@ -48,15 +48,16 @@ export function createClusterState(settings: Config['broker'], log: Logger): Clu
       },
     };
   }
-  const { Redis } = optional<typeof IORedis>('ioredis');
-  const commands = new Redis(settings.url, {
-    ...failFast(settings.commandTimeoutMs),
-    connectionName: 'switchboard-cluster',
-  });
-  const subscriber = new Redis(settings.url, {
-    ...failFast(settings.commandTimeoutMs),
-    connectionName: 'switchboard-control',
-  });
+  const connection = (name: string): RedisCommands => {
+    if (settings.cluster) return clusterConnection(settings.cluster, settings.commandTimeoutMs, name);
+    // With independent shards, the control plane (low volume) lives on the first one.
+    const url = settings.shards?.[0] ?? settings.url;
+    return redisConnection(url, { ...failFast(settings.commandTimeoutMs), connectionName: name });
+  };
+  // On a cluster, the control bus uses classic pub/sub (broadcast to every node: fine for its few
+  // messages a second), and user and presence keys carry a hash tag, one slot per user or channel.
+  const commands = connection('switchboard-cluster');
+  const subscriber = connection('switchboard-control');
   for (const [role, connection] of [
     ['cluster', commands],
     ['control', subscriber],

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisCommands as Redis } from '../brokers/redis-store.js';
 import type { Logger } from '../log.js';
 import type { ControlBus } from './bus.js';
 import { defineScript, type RedisScript } from './redis-script.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisCommands as Redis } from '../brokers/redis-store.js';
 
 /** A Lua script bound to a connection: keys first, then arguments. */
 export type RedisScript = (...keysThenArgs: Array<string | number>) => Promise<unknown>;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisCommands as Redis } from '../brokers/redis-store.js';
 import { defineScript, type RedisScript } from './redis-script.js';
 import { MAX_SERVER_SUBSCRIPTIONS, type RevokeTarget, type TokenFacts, type UserStore } from './user-store.js';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisCommands as Redis } from '../brokers/redis-store.js';
 
 /**
  * Short-lived single-use tickets: what a browser puts in an SSE URL instead of its token
@@ -70,9 +70,9 @@ export class RedisTicketStore implements TicketStore {
   }
 
   async take(ticket: string): Promise<string | undefined> {
-    const results = await this.redis.multi().get(this.key(ticket)).del(this.key(ticket)).exec();
-    const value = results?.[0]?.[1];
-    return typeof value === 'string' ? value : undefined;
+    // GETDEL: read and removed in one command, so a ticket is given back once (Redis ≥ 6.2).
+    const value = await this.redis.getdel(this.key(ticket));
+    return value ?? undefined;
   }
 
   close(): void {}

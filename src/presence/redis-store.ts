@@ -1,5 +1,5 @@
 import { PresenceEntry } from '@switchboard/protocol';
-import type { Redis } from 'ioredis';
+import type { RedisCommands as Redis } from '../brokers/redis-store.js';
 import { defineScript, type RedisScript } from '../cluster/redis-script.js';
 import type { PresenceList, PresenceStats, PresenceStore } from './store.js';
 

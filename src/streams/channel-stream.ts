@@ -299,7 +299,10 @@ export class ChannelStream {
     if (this.state !== 'live' || this.last !== last) return;
     const lagging = this.behind !== undefined && last.off < this.behind;
     this.behind = top.ep === last.ep && top.off > last.off ? top.off : undefined;
-    if (top.ep !== last.ep || lagging) await this.sync();
+    // The broker behind this hub in the same epoch lost acknowledged publications (a Redis
+    // failover: replication is asynchronous); the repair reports them (`ahead_of_stream`).
+    const regressed = top.ep === last.ep && top.off < last.off;
+    if (top.ep !== last.ep || lagging || regressed) await this.sync();
   }
 
   /**

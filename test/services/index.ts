@@ -10,3 +10,7 @@ export type { ExitInfo, ManagedService, ReadinessProbe, ServiceProcessOptions } 
 export { registerExitCleanup, ServiceProcess } from './process.js';
 export type { RedisOptions, RedisService } from './redis.js';
 export { redisPing, startRedis } from './redis.js';
+export type { RedisClusterNode, RedisClusterOptions, RedisClusterService } from './redis-cluster.js';
+export { startRedisCluster } from './redis-cluster.js';
+export type { RedisSentinelService } from './redis-sentinel.js';
+export { startRedisSentinel } from './redis-sentinel.js';

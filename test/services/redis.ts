@@ -39,6 +39,11 @@ export function redisPing(host: string, port: number, timeoutMs = 1000): Promise
   });
 }
 
+/** What every test redis-server runs with: loopback only, nothing written to disk. */
+export function redisArgs(host: string, port: number, dir: string): string[] {
+  return ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir];
+}
+
 export async function startRedis(opts: RedisOptions = {}): Promise<RedisService> {
   const host = '127.0.0.1';
   const port = opts.port ?? (await freePort(host));
@@ -46,21 +51,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisService>
     name: 'redis',
     port,
     command: 'redis-server',
-    args: [
-      '--port',
-      String(port),
-      '--bind',
-      host,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--daemonize',
-      'no',
-      '--dir',
-      os.tmpdir(),
-      ...(opts.extraArgs ?? []),
-    ],
+    args: [...redisArgs(host, port, os.tmpdir()), '--daemonize', 'no', ...(opts.extraArgs ?? [])],
     ready: () => redisPing(host, port, 1000),
     readyTimeoutMs: opts.readyTimeoutMs ?? 15_000,
     probeIntervalMs: 50,

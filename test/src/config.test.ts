@@ -112,13 +112,34 @@ describe('config', () => {
   it('refuses a Redis egress without a url unless the broker is Redis', () => {
     const egress = { type: 'redis-stream', stream: 'out' };
     const problems = problemsOf(() => parseConfig({ namespaces: { chat: { egress } } }));
-    assert.deepEqual(problems, ['namespaces.chat.egress.url: required unless the broker is redis']);
+    assert.deepEqual(problems, [
+      'namespaces.chat.egress.url: required unless the broker is one redis (not a cluster or shards)',
+    ]);
     assert.doesNotThrow(() => parseConfig({ broker: { type: 'redis' }, namespaces: { chat: { egress } } }));
   });
 
   it('names the broker key of a malformed Redis URL', () => {
     const problems = problemsOf(() => parseConfig({ broker: { type: 'redis', url: 'http://x' } }));
-    assert.match(problems[0] ?? '', /^broker\.url: must be a redis:\/\/ or rediss:\/\/ URL/);
+    assert.match(problems[0] ?? '', /^broker\.url: must be a redis:\/\/, rediss:\/\/ or redis\+sentinel:\/\//);
+  });
+
+  it('takes a Redis Cluster, or shards that may be Sentinel-managed groups, but not both', () => {
+    const cluster = ['redis://127.0.0.1:7000'];
+    const shards = ['redis://127.0.0.1:6379', 'redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/orders'];
+    assert.deepEqual(parseConfig({ broker: { type: 'redis', cluster } }).broker, {
+      ...parseConfig({ broker: { type: 'redis' } }).broker,
+      cluster,
+    });
+    assert.doesNotThrow(() => parseConfig({ broker: { type: 'redis', shards } }));
+    assert.deepEqual(
+      problemsOf(() => parseConfig({ broker: { type: 'redis', cluster, shards } })),
+      ['broker.shards: cluster and shards exclude each other'],
+    );
+    assert.match(
+      problemsOf(() => parseConfig({ broker: { type: 'redis', shards: ['redis+sentinel://127.0.0.1:26379'] } }))[0] ??
+        '',
+      /^broker\.shards\.0: must be/,
+    );
   });
 
   it('reports a missing or unreadable file', () => {

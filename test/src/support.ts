@@ -31,6 +31,21 @@ export function collector(into: Publication[]): BrokerEventHandler {
   };
 }
 
+/** A broker event handler that collects publications and names delivery changes in order. */
+export function deliveryRecorder(): { handler: BrokerEventHandler; delivered: Publication[]; events: string[] } {
+  const delivered: Publication[] = [];
+  const events: string[] = [];
+  return {
+    delivered,
+    events,
+    handler: {
+      ...collector(delivered),
+      onDeliveryInterrupted: () => events.push('interrupted'),
+      onDeliveryResumed: () => events.push('resumed'),
+    },
+  };
+}
+
 /** Records what is handed to the transport's native fan-out. */
 export class RecordingPublisher implements TopicPublisher {
   readonly published: Array<{ topic: string; message: Uint8Array; isBinary: boolean }> = [];

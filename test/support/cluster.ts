@@ -82,6 +82,16 @@ export async function startKafkaCluster(options: ClusterOptions & { readonly top
   return cluster;
 }
 
+/** N hub processes on `broker` (a Redis Cluster, shards) behind HAProxy; `stop` stops hubs and balancer. */
+export async function startHubsOn(count: number, broker: object): Promise<Hubs & { stop(): Promise<void> }> {
+  const hubs = await startHubs(count, {
+    broker,
+    shutdownDelaySeconds: HAPROXY_NOTICES_MS / 1000,
+    shutdownGraceSeconds: 2,
+  });
+  return { ...hubs, stop: () => stopHubs(hubs) };
+}
+
 async function startHubs(count: number, config: object): Promise<Hubs> {
   const hubs = await Promise.all(Array.from({ length: count }, () => spawnHub(config)));
   const haproxy = await startHaproxy({

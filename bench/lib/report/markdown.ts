@@ -18,6 +18,7 @@ import {
   throughputRatio,
   times,
 } from './results.js';
+import { shardsMarkdown } from './shards.js';
 
 const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 2 : 1)}` : '—');
 const kib = (n: number) => `${n.toFixed(2)}`;
@@ -99,6 +100,7 @@ export function markdown(results: RunResults, chartPath: string | undefined): st
   out.push('');
   if (results.fanout.length > 0) out.push(...fanoutSection(results, chartPath));
   if (results.ingress && results.ingress.length > 0) out.push(ingressMarkdown(results.ingress));
+  if (results.shards && results.shards.length > 0) out.push(shardsMarkdown(results.shards));
   if (results.idle.length > 0) {
     out.push('### Idle connections (one process each)');
     out.push('');

@@ -12,6 +12,7 @@ import type { IngressResult } from '../scenarios/ingress.js';
 import type { Point } from '../scenarios/measure.js';
 import type { PresenceResult } from '../scenarios/presence.js';
 import type { RpcResult } from '../scenarios/rpc.js';
+import type { ShardsResult } from '../scenarios/shards.js';
 import type { SseResult } from '../scenarios/sse.js';
 import type { StreamsResult } from '../scenarios/streams.js';
 
@@ -50,6 +51,8 @@ export interface RunResults {
   readonly fanout: FanoutResult[];
   /** Publications/s into one hub by each ingress path (absent in results recorded before it existed). */
   readonly ingress?: IngressResult[];
+  /** Redis ingress over 1, 2 and 3 independent shards (absent in runs before it existed, or without `shards`). */
+  readonly shards?: ShardsResult[];
   readonly idle: IdleResult[];
   readonly churn: ChurnResult[];
   readonly cluster?: ClusterResult;

@@ -26,7 +26,7 @@ export interface Rig {
   /** A publisher-only process (Kafka's producer), paced by the deliveries `lg` counts. */
   readonly publisher?: LoadGen;
   /** Services in the path of every publication: Redis, Kafka, or (Kafka ingress on Redis) both. */
-  readonly paths?: readonly { readonly name: 'redis' | 'kafka'; readonly pid: number }[];
+  readonly paths?: readonly { readonly name: string; readonly pid: number }[];
 }
 
 /** What is published, and how. */
