@@ -25,6 +25,7 @@ die() { printf '[services/install] ERROR: %s\n' "$*" >&2; exit 1; }
 # ---------------------------------------------------------------- apt packages
 apt_pkgs=()
 command -v redis-server >/dev/null 2>&1 || apt_pkgs+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || apt_pkgs+=(redis-tools)
 command -v haproxy >/dev/null 2>&1 || apt_pkgs+=(haproxy)
 have_chromium() { [ -n "${CHROMIUM_PATH:-}" ] && [ -x "${CHROMIUM_PATH}" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }
 have_chromium || apt_pkgs+=(chromium)
@@ -108,6 +109,7 @@ fi
 # ---------------------------------------------------------------------- verify
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-cli)
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 command -v java >/dev/null 2>&1 || missing+=(java)
 have_chromium || missing+=(chromium)

@@ -77,6 +77,11 @@ export const REQUIREMENTS: readonly Requirement[] = [
     neededBy: 'the Redis broker, e2e and chaos tests',
     present: has(() => findExecutable('redis-server')),
   },
+  {
+    name: 'redis-cli',
+    neededBy: 'the Redis Cluster and Sentinel tests (cluster create, failover checks)',
+    present: has(() => findExecutable('redis-cli')),
+  },
   { name: 'haproxy', neededBy: 'the scale-out and chaos tests', present: has(() => findExecutable('haproxy')) },
   { name: 'java', neededBy: 'the Kafka tests (Kafka runs on the JVM)', present: has(() => findExecutable('java')) },
   {
