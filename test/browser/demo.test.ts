@@ -4,29 +4,16 @@
  * that the page recovers from, and the admin view. Screenshots go to artifacts/browser/.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { buildBrowser } from '../../client-sdk/build/bundle.js';
 import { subscribersOf, wireSubscriptions } from '../client-sdk/helpers.js';
 import { freePort } from '../services/ports.js';
 import { type RedisService, startRedis } from '../services/redis.js';
-import { chromiumPath } from '../services/requirements.js';
+import { type ChromiumProfile, openChromiumProfile, SHOTS } from '../support/chromium.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { waitFor } from '../support/wait.js';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SHOTS = 'artifacts/browser';
 const DEMO_CHANNELS = ['demo:alerts', 'demo:chat', 'demo:latency', 'demo:orders'];
 
 interface ChatLine {
@@ -54,7 +41,7 @@ describe('the demo application in Chromium', { timeout: 240_000 }, () => {
   let hub: TestHub;
   /** Another hub of the same cluster (same Redis), which keeps publishing while `hub` restarts. */
   let other: TestHub;
-  let profile: string;
+  let browser: ChromiumProfile | undefined;
   let context: BrowserContext;
   let main: Page;
   const pageErrors: string[] = [];
@@ -96,24 +83,15 @@ describe('the demo application in Chromium', { timeout: 240_000 }, () => {
     port = await freePort();
     hub = await startDemoHub();
     other = await startHub({ broker: { type: 'redis', url: redis.url } });
-    profile = mkdtempSync(join(tmpdir(), 'switchboard-chromium-'));
-    mkdirSync(SHOTS, { recursive: true });
-    // A persistent context is one browser profile: its tabs share one SharedWorker per origin.
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath(),
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 30_000,
-      viewport: { width: 1200, height: 820 },
-    });
+    browser = await openChromiumProfile();
+    context = browser.context;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await hub?.stop();
     await other?.stop();
     await redis?.destroy();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('shows the live board and the chat with names and times, two tabs on one WebSocket', async () => {

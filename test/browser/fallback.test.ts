@@ -4,21 +4,15 @@
  * and a hub restart is recovered from, with what another hub published meanwhile replayed.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { buildBrowser } from '../../client-sdk/build/bundle.js';
 import { SseClientSocket } from '../../src/transport/sse-socket.js';
 import { freePort } from '../services/ports.js';
 import { type RedisService, startRedis } from '../services/redis.js';
-import { chromiumPath } from '../services/requirements.js';
+import { type ChromiumProfile, openChromiumProfile, SHOTS } from '../support/chromium.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { NoUpgradeProxy } from '../support/no-upgrade-proxy.js';
-
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync'];
-const SHOTS = 'artifacts/browser';
 
 describe('the demo in Chromium with WebSocket upgrades blocked', { timeout: 240_000 }, () => {
   let redis: RedisService;
@@ -26,7 +20,7 @@ describe('the demo in Chromium with WebSocket upgrades blocked', { timeout: 240_
   let hub: TestHub;
   let other: TestHub;
   let proxy: NoUpgradeProxy;
-  let profile: string;
+  let browser: ChromiumProfile | undefined;
   let context: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
@@ -53,24 +47,16 @@ describe('the demo in Chromium with WebSocket upgrades blocked', { timeout: 240_
     hub = await startDemoHub();
     other = await startHub({ broker: { type: 'redis', url: redis.url } });
     proxy = await NoUpgradeProxy.start(port);
-    profile = mkdtempSync(join(tmpdir(), 'switchboard-chromium-'));
-    mkdirSync(SHOTS, { recursive: true });
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath(),
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 30_000,
-      viewport: { width: 1200, height: 820 },
-    });
+    browser = await openChromiumProfile();
+    context = browser.context;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await proxy?.stop();
     await hub?.stop();
     await other?.stop();
     await redis?.destroy();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('connects over HTTP streaming: the feeds update and the chat’s publishes are acknowledged', async () => {
