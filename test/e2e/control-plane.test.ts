@@ -268,15 +268,21 @@ describe('the control plane on three hubs behind HAProxy, with real Redis', () =
     const boundMs = (Math.ceil(270 / PRESENCE.maxChangesPerPush) + 1) * PRESENCE.pushIntervalMs + 1_000;
     await waitFor(() => observers.every((o) => sameSet(o.members, truth())), 'observers to converge', boundMs);
     const convergedMs = Date.now() - churned;
-    const seconds = (Date.now() - churnStarted) / 1000;
-    const rates = observers.map((o) => o.pushesBetween(churnStarted, Date.now()) / seconds);
-    const pushRate = Math.max(...rates);
-    const bulkRate = Math.max(...members.map((m) => m.pushes)) / ((Date.now() - joinStarted) / 1000);
+    // Each hub pushes at most once per interval: within any span of T, at most floor(T / interval) + 1
+    // times per hub, whatever the span's alignment with the hubs' timers (a rate over a 2 s span
+    // could read 4/s with every hub keeping its bound).
+    // Pushes are counted as they arrive: a push sent up to DELIVERY_MS before the span may land in it.
+    const DELIVERY_MS = 250;
+    const allowed = (ms: number) => 3 * (Math.floor((ms + DELIVERY_MS) / PRESENCE.pushIntervalMs) + 1);
+    const churnMs = Date.now() - churnStarted;
+    const churnPushes = Math.max(...observers.map((o) => o.pushesBetween(churnStarted, Date.now())));
+    const bulkMs = Date.now() - joinStarted;
+    const bulkPushes = Math.max(...members.map((m) => m.pushes));
     console.log(
-      `# presence churn: 400 of 2,000 reconnected in ${churned - churnStarted} ms; store exact ${storeMs} ms after, pushed views ${convergedMs} ms after (bound ${boundMs} ms); pres pushes per subscriber: ${pushRate.toFixed(2)}/s while churning, ${bulkRate.toFixed(2)}/s overall (bound ${3 / (PRESENCE.pushIntervalMs / 1000)}/s)`,
+      `# presence churn: 400 of 2,000 reconnected in ${churned - churnStarted} ms; store exact ${storeMs} ms after, pushed views ${convergedMs} ms after (bound ${boundMs} ms); pres pushes per subscriber: ${churnPushes} in ${churnMs} ms while churning (bound ${allowed(churnMs)}), ${bulkPushes} in ${bulkMs} ms overall (bound ${allowed(bulkMs)}): ${((1000 * bulkPushes) / bulkMs).toFixed(2)}/s against ${3 / (PRESENCE.pushIntervalMs / 1000)}/s`,
     );
-    assert.ok(pushRate <= 3.5, `${pushRate} pushes/s`);
-    assert.ok(bulkRate <= 3.5, `${bulkRate} pushes/s`);
+    assert.ok(churnPushes <= allowed(churnMs), `${churnPushes} pushes in ${churnMs} ms`);
+    assert.ok(bulkPushes <= allowed(bulkMs), `${bulkPushes} pushes in ${bulkMs} ms`);
 
     // kill -9 the third hub: its members stop being refreshed and expire.
     const killed = cluster.hubs[2];
