@@ -26,6 +26,8 @@ import {
 
 const TAP_FILE = 'artifacts/test/results.tap';
 const SERIAL_TAP_FILE = 'artifacts/test/results-serial.tap';
+/** Each phase takes 3–5 minutes on two cores; this bounds a hung one well inside CI's time. */
+const PHASE_TIMEOUT_MS = 25 * 60_000;
 
 /** Folders whose files run one at a time, after the others. */
 export const SERIAL = ['test/chaos/', 'test/e2e/', 'test/browser/'];
@@ -110,8 +112,18 @@ function main(): void {
   // Both phases run even when the first fails, so one run reports every failure.
   let status = 0;
   for (const run of runs) {
-    const result = spawnSync(process.execPath, nodeTestArgs(run.files, run.tap, run.concurrency), { stdio: 'inherit' });
-    if (result.status !== 0) status = result.status ?? 1;
+    const result = spawnSync(process.execPath, nodeTestArgs(run.files, run.tap, run.concurrency), {
+      stdio: 'inherit',
+      // A file whose process never ends (a handle left open) would hold the run forever.
+      timeout: PHASE_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+    });
+    if (result.error || result.signal) {
+      console.error(
+        `npm test: the run did not end within ${PHASE_TIMEOUT_MS / 60_000} minutes (a test file left a process open?)`,
+      );
+      status = 1;
+    } else if (result.status !== 0) status = result.status ?? 1;
   }
   if (status !== 0) process.exit(status);
   const unfinished = runs.flatMap((run) => unfinishedTests(readFileSync(run.tap, 'utf8')));
