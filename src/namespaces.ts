@@ -35,5 +35,6 @@ export class Namespaces {
 }
 
 function resolve(name: string, settings: NamespaceSettings): ResolvedNamespace {
-  return { name, settings, history: { size: settings.history.size, ttlMs: settings.history.ttlSeconds * 1000 } };
+  const history = { size: settings.history.size, ttlMs: settings.history.ttlSeconds * 1000 };
+  return { name, settings, history: settings.kafkaIngress?.replay ? { ...history, anchors: true } : history };
 }

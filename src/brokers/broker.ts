@@ -24,6 +24,11 @@ export interface HistoryOptions {
   readonly size: number;
   /** How long a publication stays in history, in milliseconds. */
   readonly ttlMs: number;
+  /**
+   * Whether to keep the channel's source anchors (SourceAnchor), for namespaces that read what
+   * history trimmed again from Kafka; other channels pay nothing for them.
+   */
+  readonly anchors?: boolean;
 }
 
 /**
@@ -48,6 +53,23 @@ export interface ReadQuery {
   readonly after: number;
   /** 0 reads the top position only. */
   readonly limit: number;
+  /** Whether to read the channel's source anchors too (`ChannelRead.sources`). */
+  readonly sources?: boolean;
+}
+
+/**
+ * Where a channel's publications came from, from offset `off` on: the publications at `off`,
+ * `off + 1`, … were published with idempotency source `source` (a Kafka topic-partition,
+ * `orders/3`) in the order of their sequences (its offsets), the one at `off` with `sequence`,
+ * until the next anchor. `source` is '' for publications without one (an HTTP publish): those
+ * can only come from history. Brokers keep a bounded list per channel and epoch
+ * (source-anchors.ts), so that publications trimmed from history can be read again from their
+ * source (src/bridges/kafka-replay.ts).
+ */
+export interface SourceAnchor {
+  readonly off: number;
+  readonly source: string;
+  readonly sequence: number;
 }
 
 /**
@@ -63,6 +85,11 @@ export interface ChannelRead {
    * none expired and none after `top`. They may start later than asked (trimmed) or be fewer.
    */
   readonly publications: readonly PositionedPublication[];
+  /**
+   * With `sources` asked: the channel's anchors in `top.ep`, oldest first (possibly fewer than
+   * were made: the oldest go first). Absent when the broker keeps none.
+   */
+  readonly sources?: readonly SourceAnchor[];
 }
 
 /**

@@ -11,6 +11,7 @@ import type {
 import { newEpoch } from './epoch.js';
 import { HistoryBudget } from './history-budget.js';
 import { entryBytes, HistoryRing } from './history-ring.js';
+import { AnchorList } from './source-anchors.js';
 
 /**
  * What the broker knows of a channel. A channel only read (subscribed, never published to)
@@ -23,6 +24,8 @@ interface ChannelState {
   history: HistoryRing | undefined;
   /** Last idempotency sequence seen per source. */
   sequences: Map<string, number> | undefined;
+  /** Where its publications came from (source-anchors.ts), from its first publication on. */
+  anchors: AnchorList | undefined;
 }
 
 export interface MemoryBrokerOptions {
@@ -89,6 +92,10 @@ export class MemoryBroker implements Broker {
       state.sequences.set(idempotency.source, idempotency.sequence);
     }
     state.offset += 1;
+    if (history.anchors) {
+      state.anchors ??= new AnchorList();
+      state.anchors.record(state.offset, idempotency?.source ?? '', idempotency?.sequence ?? 0);
+    }
     const publication: PositionedPublication = {
       channel,
       position: { ep: state.epoch, off: state.offset },
@@ -108,8 +115,9 @@ export class MemoryBroker implements Broker {
   async read(channel: string, query: ReadQuery): Promise<ChannelRead> {
     const state = this.stateOf(channel);
     const top = { ep: state.epoch, off: state.offset };
-    if (query.limit === 0 || !state.history) return { top, publications: [] };
-    return { top, publications: state.history.after(query.after, query.limit, Date.now()) };
+    const sources = query.sources ? { sources: state.anchors?.list() ?? [] } : {};
+    if (query.limit === 0 || !state.history) return { top, publications: [], ...sources };
+    return { top, publications: state.history.after(query.after, query.limit, Date.now()), ...sources };
   }
 
   async publishPresence(channel: string, change: string): Promise<void> {
@@ -127,7 +135,7 @@ export class MemoryBroker implements Broker {
   private stateOf(channel: string): ChannelState {
     let state = this.channels.get(channel);
     if (!state) {
-      state = { epoch: newEpoch(), offset: 0, history: undefined, sequences: undefined };
+      state = { epoch: newEpoch(), offset: 0, history: undefined, sequences: undefined, anchors: undefined };
       this.channels.set(channel, state);
     }
     return state;

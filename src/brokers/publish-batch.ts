@@ -58,6 +58,7 @@ export class PublishBatcher {
         !call ||
         call.history.size !== history.size ||
         call.history.ttlMs !== history.ttlMs ||
+        call.history.anchors !== history.anchors ||
         call.items.length >= this.limits.maxItems ||
         call.bytes + data.byteLength > this.limits.maxBytes
       ) {

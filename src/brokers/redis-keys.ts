@@ -30,9 +30,14 @@ export class RedisKeys {
     return `${this.prefix}{${channel}}:t`;
   }
 
-  /** The keys every script takes, in their order: meta, history, checkpoints. */
-  of(channel: string): [string, string, string] {
-    return [this.meta(channel), this.history(channel), this.checkpoints(channel)];
+  /** Source anchors (source-anchors.ts), `off|source|sequence` oldest first, to read trimmed history again from its source. */
+  sources(channel: string): string {
+    return `${this.prefix}{${channel}}:s`;
+  }
+
+  /** The keys every script takes, in their order: meta, history, checkpoints, source anchors. */
+  of(channel: string): [string, string, string, string] {
+    return [this.meta(channel), this.history(channel), this.checkpoints(channel), this.sources(channel)];
   }
 
   /** Pub/sub channel carrying positioned publications (`epoch:offset:data`). */

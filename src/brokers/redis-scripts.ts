@@ -1,19 +1,40 @@
 /**
  * Lua run atomically inside Redis, so that position assignment, history append and fan-out of
  * one publication can never interleave with another publication of the same channel (I3, docs/architecture.md).
- * KEYS are the channel's meta hash, history stream and time checkpoints (RedisKeys.of); all carry
- * the channel in a hash tag, so they share a cluster slot. Meta fields: `e` epoch, `o` last
- * offset, `k:<source>` last idempotency sequence per source (e.g. a Kafka topic-partition).
+ * KEYS are the channel's meta hash, history stream, time checkpoints and source anchors
+ * (RedisKeys.of); all carry the channel in a hash tag, so they share a cluster slot. Meta fields:
+ * `e` epoch, `o` last offset, `k:<source>` last idempotency sequence per source (e.g. a Kafka
+ * topic-partition), `as`/`ao`/`al` the source anchors' (ANCHOR).
  */
+import { ANCHOR_INTERVAL, MAX_ANCHORS } from './source-anchors.js';
 
 /** Makes sure a channel has an epoch; a missing meta hash means its history is gone too. */
 const ENSURE_EPOCH = `
 local epoch = redis.call('HGET', KEYS[1], 'e')
 if not epoch then
   epoch = ARGV_EPOCH
-  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
   redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
 end
+`;
+
+/**
+ * Records where the publication at `offset` came from (source-anchors.ts): an anchor
+ * `offset|source|sequence` when its source differs from the latest anchor's, when the offset
+ * before it was published without anchors (the namespace's replay was off), or every
+ * ANCHOR_INTERVAL offsets of one source; one comparison per publication otherwise. Needs
+ * `offset`, `i` (its first argument), `asource`, `aoffset`, `alast` and `anchored` in scope.
+ * Meta fields: `as`/`ao` the latest anchor's source and offset, `al` the last offset anchored.
+ */
+const ANCHOR = `
+local source = ARGV[i + 1]
+if source ~= asource or offset ~= alast + 1 or (source ~= '' and offset - aoffset >= ${ANCHOR_INTERVAL}) then
+  redis.call('RPUSH', KEYS[4], string.format('%d|', offset) .. string.sub(source, 3) .. '|' .. ARGV[i + 2])
+  asource = source
+  aoffset = offset
+  anchored = true
+end
+alast = offset
 `;
 
 /**
@@ -49,7 +70,7 @@ redis.call('PEXPIRE', KEYS[3], ttl)
 export const PUBLISH_MAX_ITEMS = 256;
 /** Arguments of one publication in a publish call (after the call's first PUBLISH_HEAD). */
 export const PUBLISH_ITEM_ARGS = 4;
-export const PUBLISH_HEAD_ARGS = 5;
+export const PUBLISH_HEAD_ARGS = 6;
 
 /**
  * Publishes one or more publications of one channel, in order, in one atomic call: a batch from
@@ -57,7 +78,7 @@ export const PUBLISH_HEAD_ARGS = 5;
  * loop (publish-batch.ts). One call instead of one per publication is what lets a hub take in
  * tens of thousands of publications a second on one Redis.
  * ARGV: 1 pub/sub channel, 2 history size, 3 history ttl ms, 4 epoch candidate, 5 meta ttl
- * seconds; then per publication: data, idempotency field ('' for none), idempotency sequence,
+ * seconds, 6 '1' to keep source anchors; then per publication: data, idempotency field ('' for none), idempotency sequence,
  * traceparent ('' for none).
  * Returns {epoch, offset1, duplicate1 (0|1), offset2, duplicate2, …}: a duplicate changes nothing
  * and answers the channel's offset when it was met. The publications go out in one pub/sub
@@ -75,6 +96,15 @@ local added = false
 local first = nil
 local last = nil
 local parts = {}
+local anchors = ARGV[6] == '1'
+local asource, aoffset, alast = false, 0, -1
+if anchors then
+  local latest = redis.call('HMGET', KEYS[1], 'as', 'ao', 'al')
+  asource = latest[1] or false
+  aoffset = tonumber(latest[2] or '0')
+  alast = tonumber(latest[3] or '-1')
+end
+local anchored = false
 for i = ${PUBLISH_HEAD_ARGS + 1}, #ARGV, ${PUBLISH_ITEM_ARGS} do
   local duplicate = false
   if ARGV[i + 1] ~= '' then
@@ -90,6 +120,9 @@ for i = ${PUBLISH_HEAD_ARGS + 1}, #ARGV, ${PUBLISH_ITEM_ARGS} do
     reply[#reply + 1] = 1
   else
     offset = offset + 1
+    if anchors then
+${ANCHOR}
+    end
     if size > 0 then
       redis.call('XADD', KEYS[2], 'MAXLEN', size, string.format('0-%d', offset), 'd', ARGV[i], 'x', stamp)
       added = true
@@ -103,6 +136,14 @@ for i = ${PUBLISH_HEAD_ARGS + 1}, #ARGV, ${PUBLISH_ITEM_ARGS} do
   end
 end
 redis.call('HSET', KEYS[1], 'o', offset)
+if anchored then
+  redis.call('HSET', KEYS[1], 'as', asource, 'ao', aoffset)
+  redis.call('LTRIM', KEYS[4], -${MAX_ANCHORS}, -1)
+end
+if anchors then
+  redis.call('HSET', KEYS[1], 'al', offset)
+  redis.call('EXPIRE', KEYS[4], ARGV[5])
+end
 if first == offset then
   redis.call('PUBLISH', ARGV[1], epoch .. string.format(':%d:%d:', offset, ms) .. ARGV[last + 3] .. ':' .. ARGV[last])
 elseif first then
@@ -130,14 +171,18 @@ return {epoch, tonumber(redis.call('HGET', KEYS[1], 'o'))}
 `;
 
 /**
- * ARGV: 1 epoch candidate, 2 meta ttl seconds, 3 first offset wanted, 4 max entries.
- * Returns {epoch, top offset, now ms, entries} where entries are XRANGE replies from offset
- * ARGV[3] on, each with fields d (data) and x (expiry ms).
+ * ARGV: 1 epoch candidate, 2 meta ttl seconds, 3 first offset wanted, 4 max entries, 5 '1' to
+ * read the source anchors too.
+ * Returns {epoch, top offset, now ms, entries, anchors} where entries are XRANGE replies from
+ * offset ARGV[3] on, each with fields d (data) and x (expiry ms), and anchors the source anchors
+ * oldest first (empty unless asked).
  */
 export const HISTORY_SCRIPT = `${ENSURE_EPOCH.replace('ARGV_EPOCH', 'ARGV[1]')}
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local entries = redis.call('XRANGE', KEYS[2], '0-' .. ARGV[3], '+', 'COUNT', ARGV[4])
-return {epoch, tonumber(redis.call('HGET', KEYS[1], 'o')), ms, entries}
+local anchors = {}
+if ARGV[5] == '1' then anchors = redis.call('LRANGE', KEYS[4], 0, -1) end
+return {epoch, tonumber(redis.call('HGET', KEYS[1], 'o')), ms, entries, anchors}
 `;

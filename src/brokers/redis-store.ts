@@ -13,6 +13,7 @@ import {
   PUBLISH_SCRIPT,
   SHARDED_PUBLISH_SCRIPT,
 } from './redis-scripts.js';
+import { parseAnchor } from './source-anchors.js';
 
 /** A command connection: one Redis, or a Redis Cluster (which routes each command by its key's slot). */
 export type RedisCommands = Redis | Cluster;
@@ -49,7 +50,13 @@ const PublishReply = z.tuple([z.string()]).rest(z.number().int());
 const PUBLISH_MAX_BYTES = 512 * 1024;
 const PositionReply = z.tuple([z.string(), z.number().int()]);
 const HistoryEntry = z.tuple([z.instanceof(Buffer), z.array(z.instanceof(Buffer))]);
-const HistoryReply = z.tuple([z.instanceof(Buffer), z.number().int(), z.number().int(), z.array(HistoryEntry)]);
+const HistoryReply = z.tuple([
+  z.instanceof(Buffer),
+  z.number().int(),
+  z.number().int(),
+  z.array(HistoryEntry),
+  z.array(z.instanceof(Buffer)),
+]);
 
 type ScriptCall = (...args: Array<string | Buffer | number>) => Promise<unknown>;
 
@@ -83,7 +90,7 @@ export class RedisStore {
       ['sbPosition', POSITION_SCRIPT],
       ['sbHistory', HISTORY_SCRIPT],
     ] as const) {
-      this.redis.defineCommand(name, { numberOfKeys: 3, lua });
+      this.redis.defineCommand(name, { numberOfKeys: 4, lua });
     }
     const commands = this.redis as unknown as Record<string, ScriptCall>;
     const bind = (name: string): ScriptCall => {
@@ -132,6 +139,7 @@ export class RedisStore {
         call.history.ttlMs,
         epoch,
         this.positionTtl(call.history),
+        call.history.anchors ? '1' : '0',
       ];
       for (const { data, extras } of call.items) {
         const { idempotency } = extras;
@@ -161,8 +169,9 @@ export class RedisStore {
       this.settings.positionTtlSeconds,
       query.after + 1,
       query.limit,
+      query.sources ? '1' : '0',
     );
-    const [epochBytes, topOffset, now, entries] = HistoryReply.parse(reply);
+    const [epochBytes, topOffset, now, entries, anchors] = HistoryReply.parse(reply);
     const top = { ep: epochBytes.toString('latin1'), off: topOffset };
     const publications: PositionedPublication[] = [];
     for (const [id, fields] of entries) {
@@ -173,7 +182,9 @@ export class RedisStore {
       if (!entry || entry.expiresAt <= now) continue;
       publications.push({ channel, position: { ep: top.ep, off }, data: entry.data });
     }
-    return { top, publications };
+    if (!query.sources) return { top, publications };
+    const sources = anchors.flatMap((entry) => parseAnchor(entry.toString('latin1')) ?? []);
+    return { top, publications, sources };
   }
 
   async close(): Promise<void> {

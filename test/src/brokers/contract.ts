@@ -116,6 +116,46 @@ export function brokerContract(name: string, create: () => Promise<Broker>): voi
       assert.equal(outcome.recovered ? 'recovered' : outcome.reason, 'trimmed');
     });
 
+    it('keeps source anchors: one where the source changes and every 100 offsets of one source, none for a duplicate', async () => {
+      const c = fresh('anchors');
+      const anchored = { ...history, anchors: true };
+      const from = (source: string, sequence: number) => ({ idempotency: { source, sequence } });
+      for (let i = 0; i < 3; i++) await broker.publish(c, encodeData(i), anchored, from('orders/0', 10 + i));
+      await broker.publish(c, encodeData('again'), anchored, from('orders/0', 12));
+      await broker.publish(c, encodeData('http'), anchored);
+      await broker.publish(c, encodeData('http'), anchored);
+      const batch = Array.from({ length: 250 }, (_, i) =>
+        broker.publish(c, encodeData(i), anchored, from('orders/1', 100 + i)),
+      );
+      await Promise.all(batch);
+      const read = await broker.read(c, { after: 0, limit: 1, sources: true });
+      assert.deepEqual(read.sources, [
+        { off: 1, source: 'orders/0', sequence: 10 },
+        { off: 4, source: '', sequence: 0 },
+        { off: 6, source: 'orders/1', sequence: 100 },
+        { off: 106, source: 'orders/1', sequence: 200 },
+        { off: 206, source: 'orders/1', sequence: 300 },
+      ]);
+      assert.equal((await broker.read(c, { after: 0, limit: 1 })).sources, undefined, 'only when asked');
+    });
+
+    it('keeps no anchors unless asked, and anchors afresh after publications made without them', async () => {
+      const c = fresh('anchors-off');
+      const anchored = { ...history, anchors: true };
+      const from = (sequence: number) => ({ idempotency: { source: 'orders/0', sequence } });
+      await broker.publish(c, encodeData(1), history, from(1));
+      assert.deepEqual((await broker.read(c, { after: 0, limit: 1, sources: true })).sources, []);
+      await broker.publish(c, encodeData(2), anchored, from(2));
+      await broker.publish(c, encodeData(3), history, from(3));
+      await broker.publish(c, encodeData(4), anchored, from(4));
+      await broker.publish(c, encodeData(5), anchored, from(5));
+      // Offset 3 came without an anchor: what follows cannot be counted from offset 2's anchor.
+      assert.deepEqual((await broker.read(c, { after: 0, limit: 1, sources: true })).sources, [
+        { off: 2, source: 'orders/0', sequence: 2 },
+        { off: 4, source: 'orders/0', sequence: 4 },
+      ]);
+    });
+
     it('drops a publication whose idempotency sequence it has already seen from that source', async () => {
       const c = fresh('idem');
       const first = await broker.publish(c, encodeData('a'), history, {
