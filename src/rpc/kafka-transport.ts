@@ -1,8 +1,8 @@
 import { dataProblem } from '@switchboard/protocol';
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { namedPartitionAssigner } from '../bridges/kafka-assigner.js';
 import type { Logger } from '../log.js';
 import { within } from '../time.js';
-import { replyPartitionAssigner } from './assigner.js';
 import type { DroppedReply, PendingCalls } from './calls.js';
 import type { RpcSettings } from './config.js';
 import { formatReplyAddress, Header, ReplyEnvelope } from './wire.js';
@@ -71,7 +71,7 @@ export class KafkaCalls {
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
       allowAutoTopicCreation: false,
-      partitionAssigners: [replyPartitionAssigner(this.settings.replyTopic, this.partition)],
+      partitionAssigners: [namedPartitionAssigner(this.settings.replyTopic, this.partition)],
     });
     this.consumer = consumer;
     // Ready once fetching: by then the group's offset is the partition's latest, so no reply to a
