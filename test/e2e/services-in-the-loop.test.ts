@@ -203,7 +203,17 @@ describe('services in the loop: rpc through Kafka across hubs, and egress exactl
     });
     const seen = () => [...records.values()];
     try {
-      await waitFor(() => new Set(seen().map(keyOf)).size >= keys.length, 'the service to see every key', 60_000);
+      const missing = () => {
+        const present = new Set(seen().map(keyOf));
+        return keys.filter((key) => !present.has(key));
+      };
+      await waitFor(() => missing().length === 0, 'the service to see every key', 60_000).catch((error: Error) => {
+        // Which keys, and how their publishes were answered, say whether a record is missing or the reader stalled.
+        const answers = JSON.stringify(Object.fromEntries(firstAnswers));
+        throw new Error(
+          `${error.message}: missing ${missing().join(', ')} of ${records.size} records; answers ${answers}`,
+        );
+      });
       await sleep(1_000);
     } finally {
       // Also when the wait fails: a live consumer would keep this file's process from ending.
