@@ -70,7 +70,16 @@ export const NamespaceSettings = z.strictObject({
   /** Whether clients may publish into this namespace. */
   clientPublish: z.boolean().default(true),
   /** Kafka topic whose events feed this namespace's channels (message key or `channel` header = channel). */
-  kafkaIngress: z.strictObject({ topic: KafkaTopic }).optional(),
+  kafkaIngress: z
+    .strictObject({
+      topic: KafkaTopic,
+      /**
+       * A resuming `sub` whose `since` history no longer reaches gets what history trimmed read
+       * from the topic (while Kafka retains it), then joins as usual (docs/operations.md, replay).
+       */
+      replay: z.boolean().default(false),
+    })
+    .optional(),
   /** Where client publishes go; without it they go to the broker and reach subscribers directly. */
   egress: EgressSettings.optional(),
   /** Who may subscribe (with `auth`; default `granted`): public, authenticated, user or granted. */
@@ -260,6 +269,22 @@ const KafkaSettings = z.strictObject({
   fromBeginning: z.boolean().default(false),
   /** Milliseconds a client publish waits for the egress topic to acknowledge it. */
   produceTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  /** Bounds on reading what history trimmed from ingress topics (`kafkaIngress.replay`). */
+  replay: z
+    .strictObject({
+      /** Partition reads a hub runs at once; more wait in line. */
+      concurrency: z.number().int().min(1).max(64).default(4),
+      /** Reads waiting for a turn; beyond them a resume is answered `trimmed` at once. */
+      queue: z.number().int().min(0).max(10_000).default(64),
+      /** Kafka records one replay reads at most, the channel's and others' of the partition. */
+      maxRecords: z.number().int().min(1).max(10_000_000).default(200_000),
+      /**
+       * Milliseconds one replay may take, group join included (a Kafka broker's
+       * `group.initial.rebalance.delay.ms`, 3 s by default, delays each: set it low).
+       */
+      timeoutMs: z.number().int().min(500).max(60_000).default(4_000),
+    })
+    .prefault({}),
 });
 
 const TracingSettings = z.strictObject({

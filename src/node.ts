@@ -100,15 +100,17 @@ export class SwitchboardNode implements NodeContext {
       refusals: () => this.refusals(),
     });
     this.broker = createBroker(config.broker, log, shardMetrics(this.metrics.registry));
+    this.namespaces = new Namespaces(config);
+    this.bridges = new Bridges(config, this.broker, this.namespaces, log, this.metrics);
     this.streams = new Streams(
       this.broker,
       {
         maxChannels: config.limits.maxChannelsPerNode,
         maxRecovery: config.limits.maxRecoveryPublications,
-        // Namespaces are made below; streams ask only once a channel is joined.
         conflationKey: (channel) => this.namespaces.of(channel).settings.conflation.key,
         recoveryCap: (channel) => this.namespaces.of(channel).settings.maxRecovery,
         positionCheckMs: config.broker.type === 'redis' ? config.broker.positionCheckSeconds * 1000 : 0,
+        archive: this.bridges.archive,
       },
       {
         delivered: (subscribers, bytes, publication) => {
@@ -121,11 +123,9 @@ export class SwitchboardNode implements NodeContext {
         recovery: (recovered, reason) => this.metrics.recovery(recovered, reason),
       },
     );
-    this.namespaces = new Namespaces(config);
     this.auth = new Auth(config, this.namespaces);
     this.limits = new Limits(config);
     if (!config.auth) log.warn('no auth: any client may subscribe and publish anywhere (see docs/security.md)');
-    this.bridges = new Bridges(config, this.broker, this.namespaces, log, this.metrics);
     this.cluster = createClusterState(config.broker, log.child({ component: 'cluster' }));
     this.presence = new PresenceTracker(
       this.cluster.presence,

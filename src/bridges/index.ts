@@ -8,6 +8,7 @@ import type { Egress } from './egress.js';
 import { createKafka } from './kafka-client.js';
 import { KafkaProducer } from './kafka-egress.js';
 import { KafkaIngress } from './kafka-ingress.js';
+import { KafkaReplay } from './kafka-replay.js';
 import { RedisEgressConnection } from './redis-egress.js';
 
 interface Part {
@@ -22,6 +23,8 @@ interface Part {
  * targets of client publishes, one per namespace that names one.
  */
 export class Bridges {
+  /** Reads from Kafka what history trimmed, when a namespace's ingress has `replay`. */
+  readonly archive: KafkaReplay | undefined;
   private readonly parts: Part[] = [];
   private readonly egresses = new Map<string, Egress>();
 
@@ -51,6 +54,25 @@ export class Bridges {
         isReady: () => ingress.isReady(),
         stop: () => ingress.stop(),
       });
+    }
+    const replayed = new Map(
+      settings.flatMap(([name, ns]) => (ns.kafkaIngress?.replay ? [[name, ns.kafkaIngress.topic] as const] : [])),
+    );
+    if (kafka && config.kafka && replayed.size > 0) {
+      const archive = new KafkaReplay(
+        kafka,
+        config.kafka,
+        replayed,
+        metrics.registry,
+        log.child({ component: 'kafka-replay' }),
+      );
+      this.parts.push({
+        name: 'kafka replay',
+        start: async () => undefined,
+        isReady: () => true,
+        stop: () => archive.stop(),
+      });
+      this.archive = archive;
     }
     let producer: KafkaProducer | undefined;
     const redisConnections = new Map<string, RedisEgressConnection>();

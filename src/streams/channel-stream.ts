@@ -9,6 +9,7 @@ import {
 import type { PositionedPublication, Publication } from '../brokers/broker.js';
 import { notAvailable } from '../errors.js';
 import { sleep, within } from '../time.js';
+import type { ChannelArchive } from './archive.js';
 import { encodeFrame, encodePush, FORMATS, type FrameQueue, topicOf } from './fanout.js';
 import { type Lane, Lanes, laneTopic, PLAIN } from './lanes.js';
 import { type LossReason, type Reader, recover } from './recovery.js';
@@ -47,6 +48,8 @@ export interface StreamContext {
   /** The data field conflated lanes keep the latest value of per key (namespace `conflation.key`). */
   conflationKey(channel: string): string | undefined;
   reader(channel: string, purpose: ReadPurpose): Reader;
+  /** Where what history trimmed can still be read (a namespace replaying from Kafka), if anywhere. */
+  archive(channel: string): { readonly fetch: ChannelArchive; readonly timeoutMs: number } | undefined;
   /** The broker's delivery generation: bumped whenever delivery to this node was interrupted. */
   generation(): number;
   /** The last member left: the registry forgets the stream and the broker subscription. */
@@ -240,8 +243,10 @@ export class ChannelStream {
         await within(this.settled(), JOIN_WAIT_MS, () => notAvailable('broker'));
         if (!this.joining.has(member)) return undefined;
         const from = since === START ? { ep: (this.last as Position).ep, off: 0 } : since;
+        // A resume that may read what history trimmed from Kafka waits for that read too.
+        const wait = JOIN_WAIT_MS + (this.context.archive(this.channel)?.timeoutMs ?? 0);
         const result = from
-          ? await within(this.resume(member, from, respond, lane), JOIN_WAIT_MS, () => notAvailable('broker'))
+          ? await within(this.resume(member, from, respond, lane), wait, () => notAvailable('broker'))
           : this.enter(member, respond, [], lane);
         if (result !== 'again') return result;
       }
@@ -372,6 +377,7 @@ export class ChannelStream {
       from,
       this.context.reader(this.channel, 'repair'),
       this.context.maxRecovery(this.channel),
+      this.context.archive(this.channel)?.fetch,
     );
     if (this.state !== 'syncing') return;
     if (!outcome.recovered) {
@@ -539,6 +545,7 @@ export class ChannelStream {
         since,
         this.context.reader(this.channel, 'join'),
         this.context.maxRecovery(this.channel),
+        this.context.archive(this.channel)?.fetch,
       );
       if (!this.joining?.has(member)) return undefined;
       if (this.state !== 'live' || this.losses !== losses) return 'again';

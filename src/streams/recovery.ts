@@ -1,5 +1,6 @@
 import type { Position } from '@switchboard/protocol';
 import type { ChannelRead, PositionedPublication, ReadQuery } from '../brokers/broker.js';
+import type { ChannelArchive } from './archive.js';
 
 /**
  * Whether what follows a position can be supplied from history, and why not — decided here, once,
@@ -40,17 +41,25 @@ function complete(publications: readonly PositionedPublication[], after: number,
 
 /**
  * Reads what follows `since` (at most `limit` publications) and decides. One read, plus a second
- * one from the new epoch's start when the epoch changed (rare: history was lost).
+ * one from the new epoch's start when the epoch changed (rare: history was lost). With an
+ * `archive` (a namespace replaying from Kafka), what history trimmed is asked of it, and the
+ * recovery is exact when it supplies all of that.
  */
-export async function recover(since: Position, read: Reader, limit: number): Promise<Recovery> {
-  const first = await read({ after: since.off, limit });
+export async function recover(
+  since: Position,
+  read: Reader,
+  limit: number,
+  archive?: ChannelArchive,
+): Promise<Recovery> {
+  const first = await read({ after: since.off, limit, ...(archive ? { sources: true } : {}) });
   const { top } = first;
   if (top.ep === since.ep) {
     if (since.off > top.off) return { recovered: false, reason: 'ahead_of_stream', from: top, replay: [], top };
     if (top.off - since.off > limit) return { recovered: false, reason: 'too_many_missed', from: top, replay: [], top };
-    if (!complete(first.publications, since.off, top.off))
-      return { recovered: false, reason: 'trimmed', from: top, replay: [], top };
-    return { recovered: true, replay: first.publications, top };
+    if (complete(first.publications, since.off, top.off)) return { recovered: true, replay: first.publications, top };
+    const filled = archive ? await fill(since, first, archive) : undefined;
+    if (filled) return { recovered: true, replay: filled, top };
+    return { recovered: false, reason: 'trimmed', from: top, replay: [], top };
   }
   // The epoch changed: the old epoch's tail is lost, but the new epoch may be whole from offset 1.
   const fresh = top.off <= limit && top.off > 0 ? await read({ after: 0, limit }) : first;
@@ -65,4 +74,22 @@ export async function recover(since: Position, read: Reader, limit: number): Pro
     };
   }
   return { recovered: false, reason: 'epoch_changed', from: newest, replay: [], top: newest };
+}
+
+/**
+ * What history holds after `since`, preceded by what it trimmed, from the archive: undefined
+ * unless the two make every publication up to the top. History keeps a channel's newest
+ * publications, so what is missing is the run before its first retained one.
+ */
+async function fill(
+  since: Position,
+  read: ChannelRead,
+  archive: ChannelArchive,
+): Promise<PositionedPublication[] | undefined> {
+  const { top, publications } = read;
+  const held = publications[0]?.position.off ?? top.off + 1;
+  if (!complete(publications, held - 1, top.off)) return undefined;
+  const fetched = await archive({ ep: top.ep, from: since.off + 1, to: held - 1, anchors: read.sources ?? [] });
+  if (!fetched || !complete(fetched, since.off, held - 1)) return undefined;
+  return [...fetched, ...publications];
 }

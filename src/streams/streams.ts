@@ -1,6 +1,7 @@
 import type { Position, SubscribeResult } from '@switchboard/protocol';
 import type { Broker, BrokerEventHandler, Publication } from '../brokers/broker.js';
 import { limitExceeded } from '../errors.js';
+import type { Archive } from './archive.js';
 import {
   ChannelStream,
   type ReadPurpose,
@@ -29,6 +30,8 @@ export interface StreamsOptions {
    * its next publication.
    */
   readonly positionCheckMs: number;
+  /** Where publications history trimmed may still be read (Kafka ingress topics with `replay`). */
+  readonly archive?: Archive | undefined;
 }
 
 /** Channels checked per tick at most, so that a hub with many channels spreads its reads out. */
@@ -69,6 +72,11 @@ export class Streams implements BrokerEventHandler {
           observer.read(purpose, query.limit > 0);
           return broker.read(channel, query);
         };
+      },
+      archive: (channel) => {
+        const { archive } = options;
+        if (!archive?.covers(channel)) return undefined;
+        return { fetch: (request) => archive.fetch({ ...request, channel }), timeoutMs: archive.timeoutMs };
       },
       generation: () => this.generation,
       release: (stream) => {

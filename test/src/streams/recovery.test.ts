@@ -45,6 +45,42 @@ describe('recovery: one decision for joins and repairs, whatever the broker', ()
     assert.deepEqual(outcome, { recovered: false, reason: 'trimmed', from: at('e', 9), replay: [], top: at('e', 9) });
   });
 
+  describe('with an archive (a namespace replaying from Kafka)', () => {
+    /** An archive holding offsets `from..` of epoch `ep`; it records what it was asked. */
+    function archive(ep: string, from: number) {
+      const asked: Array<{ from: number; to: number }> = [];
+      const fetch = async (request: { ep: string; from: number; to: number }) => {
+        asked.push({ from: request.from, to: request.to });
+        if (request.ep !== ep || request.from < from) return undefined;
+        return Array.from({ length: request.to - request.from + 1 }, (_, i) => publication(ep, request.from + i));
+      };
+      return { fetch, asked };
+    }
+
+    it('asks it for exactly what history trimmed, and recovers with both in order', async () => {
+      const { fetch, asked } = archive('e', 1);
+      const { read, reads } = channel('e', 9, 5);
+      const outcome = await recover(at('e', 2), read, 100, fetch);
+      assert.equal(outcome.recovered, true);
+      assert.deepEqual(offsets(outcome.replay), [3, 4, 5, 6, 7, 8, 9]);
+      assert.deepEqual(asked, [{ from: 3, to: 4 }]);
+      assert.deepEqual(reads, [{ after: 2, limit: 100, sources: true }], 'the anchors come with the one read');
+    });
+
+    it('reports trimmed when the archive no longer holds all of it either', async () => {
+      const outcome = await recover(at('e', 2), channel('e', 9, 5).read, 100, archive('e', 4).fetch);
+      assert.equal(!outcome.recovered && outcome.reason, 'trimmed');
+    });
+
+    it('is not asked when history holds everything, nor beyond the limit', async () => {
+      const { fetch, asked } = archive('e', 1);
+      assert.equal((await recover(at('e', 6), channel('e', 9, 5).read, 100, fetch)).recovered, true);
+      const outcome = await recover(at('e', 2), channel('e', 9, 5).read, 3, fetch);
+      assert.equal(!outcome.recovered && outcome.reason, 'too_many_missed');
+      assert.deepEqual(asked, []);
+    });
+  });
+
   it('reports too_many_missed beyond the limit', async () => {
     const outcome = await recover(at('e', 2), channel('e', 9).read, 3);
     assert.equal(!outcome.recovered && outcome.reason, 'too_many_missed');
