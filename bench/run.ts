@@ -9,9 +9,10 @@
  * publishes, the publisher helper) on the memory and Redis brokers; idle connections, connection
  * churn, RPC round trips through Kafka, presence churn and server API calls, fan-out to SSE
  * streams against WebSockets and idle memory per SSE stream, delta bytes, conflation and LLM token
- * streams, Redis ingress over 1, 2 and 3 independent shards, and (full mode) 50,000 connections
+ * streams, replay from Kafka beyond Redis history, Redis ingress over 1, 2 and 3 independent
+ * shards, and (full mode) 50,000 connections
  * over three hub processes. Groups for --only: fanout, patterns, redis, kafka, json, tls, ingress,
- * idle, churn, rpc, presence (also `api`), sse, streams, shards (or shards-1, shards-2, shards-3),
+ * idle, churn, rpc, presence (also `api`), sse, streams, replay, shards (or shards-1, shards-2, shards-3),
  * cluster.
  * --until-quiet N repeats each measurement up to N times until the rest of the machine used under
  * 0.1 core during its window (default 3, quick 1), and marks those that never got there.
@@ -41,6 +42,7 @@ import { type IdleResult, idle } from './lib/scenarios/idle.js';
 import { type IngressResult, ingress, ingressSpecs } from './lib/scenarios/ingress.js';
 import { QUIET_CORES } from './lib/scenarios/measure.js';
 import { type PresenceResult, presenceAndApi } from './lib/scenarios/presence.js';
+import { type ReplayResult, replay } from './lib/scenarios/replay.js';
 import { type RpcResult, rpc } from './lib/scenarios/rpc.js';
 import { SHARD_COUNTS, type ShardsResult, shards } from './lib/scenarios/shards.js';
 import { type SseResult, sse } from './lib/scenarios/sse.js';
@@ -81,7 +83,10 @@ if (values.render) {
 
 const quick = values.quick ?? false;
 const only = new Set(
-  (values.only ?? 'idle,fanout,patterns,redis,kafka,json,tls,ingress,churn,rpc,sse,streams,shards,cluster,presence,api')
+  (
+    values.only ??
+    'idle,fanout,patterns,redis,kafka,json,tls,ingress,churn,rpc,sse,streams,replay,shards,cluster,presence,api'
+  )
     .split(',')
     .map((s) => s.trim()),
 );
@@ -183,6 +188,7 @@ async function main(): Promise<void> {
   let presenceResult: PresenceResult | undefined;
   let sseResult: SseResult | undefined;
   let streamsResult: StreamsResult | undefined;
+  let replayResult: ReplayResult | undefined;
   let shardsResults: ShardsResult[] = [];
   try {
     if (only.has('idle')) {
@@ -220,6 +226,16 @@ async function main(): Promise<void> {
       progress.log('Streams: delta bytes, conflation, LLM token streams through Redis and Kafka');
       streamsResult = await streams(options, () => startBenchKafka(CLIENT_CPU));
     }
+    if (only.has('replay')) {
+      progress.log('Replay from Kafka beyond Redis history (one hub, Redis broker)');
+      progress.set('starting Kafka (KRaft, one node)');
+      const kafka = await startBenchKafka(CLIENT_CPU);
+      try {
+        replayResult = await replay(options, kafka);
+      } finally {
+        await kafka.stop();
+      }
+    }
     if (SHARDS.length > 0) {
       progress.log('Redis ingress over independent shards');
       shardsResults = await shards(options, SHARDS);
@@ -252,6 +268,7 @@ async function main(): Promise<void> {
     presence: presenceResult,
     sse: sseResult,
     streams: streamsResult,
+    replay: replayResult,
   };
   const results: RunResults = { ...partial, targets: evaluateTargets(partial) };
   mkdirSync(RESULTS, { recursive: true });

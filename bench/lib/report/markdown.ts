@@ -3,6 +3,7 @@
  */
 import { fmtRate } from '../progress.js';
 import type { FanoutResult } from '../scenarios/fanout.js';
+import type { ReplayResult } from '../scenarios/replay.js';
 import type { SseResult } from '../scenarios/sse.js';
 import type { StreamsResult } from '../scenarios/streams.js';
 import { headlineTable } from './headline.js';
@@ -216,6 +217,7 @@ export function markdown(results: RunResults, chartPath: string | undefined): st
     out.push('');
   }
   if (results.streams) out.push(...streamsSection(results.streams));
+  if (results.replay) out.push(...replaySection(results.replay));
   const profiles = results.fanout.filter((r) => r.profile);
   for (const r of profiles) {
     const p = r.profile;
@@ -290,6 +292,26 @@ function streamsSection({ delta, conflation, tokens }: StreamsResult): string[] 
   for (const t of tokens) {
     out.push(
       `| ${t.via} | ${t.streams} × ${t.tokensPerSecPerStream} | ${t.watchers} | ${t.sentPerSec} | ${t.tokensPerSec} | ${ms(t.latency.p50)} | ${ms(t.latency.p99)} | ${ms(t.latency.max)} | ${t.missing} | ${t.hubCores} |`,
+    );
+  }
+  out.push('');
+  return out;
+}
+
+/** Resumes from beyond Redis history, read again from Kafka (bench/lib/scenarios/replay.ts). */
+function replaySection(result: ReplayResult): string[] {
+  const out = ['### Replay from Kafka beyond Redis history', ''];
+  out.push(
+    `One channel's ${result.records} records of ${result.recordBytes} B interleaved with as many of ${result.neighbours} neighbours on a 3-partition topic; Redis keeps ${result.historySize} per channel; \`kafkaIngress.replay\` on. A client resumes with \`since\` alone on the hub, each run after the last ended; medians.`,
+  );
+  out.push('');
+  out.push(
+    '| missed | from Kafka | recovered | ms to the reply | ms to the last | publications/s | hub CPU ms | runs |',
+  );
+  out.push('| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const row of result.rows) {
+    out.push(
+      `| ${row.missed} | ${row.fromKafka} | ${row.recovered ? 'yes' : 'no'} | ${row.replyMs} | ${row.lastMs} | ${row.publicationsPerSec} | ${row.hubCpuMs} | ${row.runs} |`,
     );
   }
   out.push('');

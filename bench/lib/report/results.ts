@@ -11,6 +11,7 @@ import type { IdleResult } from '../scenarios/idle.js';
 import type { IngressResult } from '../scenarios/ingress.js';
 import type { Point } from '../scenarios/measure.js';
 import type { PresenceResult } from '../scenarios/presence.js';
+import type { ReplayResult } from '../scenarios/replay.js';
 import type { RpcResult } from '../scenarios/rpc.js';
 import type { ShardsResult } from '../scenarios/shards.js';
 import type { SseResult } from '../scenarios/sse.js';
@@ -64,6 +65,8 @@ export interface RunResults {
   readonly sse?: SseResult;
   /** Delta, conflation and token streams (absent in runs before it existed, or without `streams`). */
   readonly streams?: StreamsResult;
+  /** Replay from Kafka beyond Redis history (absent in runs before it existed, or without `replay`). */
+  readonly replay?: ReplayResult;
   readonly targets: Target[];
 }
 
