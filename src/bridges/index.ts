@@ -68,7 +68,7 @@ export class Bridges {
       );
       this.parts.push({
         name: 'kafka replay',
-        start: async () => undefined,
+        start: async () => archive.start(),
         isReady: () => true,
         stop: () => archive.stop(),
       });

@@ -1,8 +1,10 @@
 import { namespaceOf } from '@switchboard/protocol';
+import type * as KafkaJs from 'kafkajs';
 import type { Admin, Kafka } from 'kafkajs';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { PositionedPublication } from '../brokers/broker.js';
 import type { Logger } from '../log.js';
+import { optional } from '../optional.js';
 import type { Archive, ArchiveRequest } from '../streams/archive.js';
 import type { KafkaSettings } from './kafka-client.js';
 import { type PlanRefusal, planReplay } from './replay-plan.js';
@@ -24,6 +26,7 @@ export type ReplayOutcome = 'replayed' | 'busy' | PlanRefusal | ReadFailure;
  */
 export class KafkaReplay implements Archive {
   readonly timeoutMs: number;
+  private readonly kafka: Kafka;
   private readonly reader: ReplayReader;
   private readonly inFlight = new Map<string, Promise<readonly PositionedPublication[] | undefined>>();
   private readonly waiting: Array<() => void> = [];
@@ -43,17 +46,8 @@ export class KafkaReplay implements Archive {
     private readonly log: Logger,
   ) {
     this.timeoutMs = settings.replay.timeoutMs;
-    this.reader = new ReplayReader(
-      kafka,
-      () => {
-        this.admin ??= connected(kafka.admin()).catch((error: unknown) => {
-          this.admin = undefined;
-          throw error;
-        });
-        return this.admin;
-      },
-      `${settings.groupId}.replay`,
-    );
+    this.kafka = kafka;
+    this.reader = new ReplayReader(kafka, () => this.connectedAdmin(), `${settings.groupId}.replay`);
     const registers = [registry];
     this.outcomes = new Counter({
       name: 'switchboard_kafka_replays_total',
@@ -72,6 +66,25 @@ export class KafkaReplay implements Archive {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8],
       registers,
     });
+  }
+
+  /**
+   * Warns, without holding the start, when the Kafka brokers delay every new group's first join
+   * (`group.initial.rebalance.delay.ms`, 3 s by default) by more than a quarter of the replay
+   * timeout: each replay joins a group of its own and would spend most of its time waiting.
+   */
+  start(): void {
+    void this.connectedAdmin()
+      .then((admin) => rebalanceDelayMs(admin))
+      .then((delay) => {
+        if (delay !== undefined && delay > this.timeoutMs / 4) {
+          this.log.warn(
+            { 'group.initial.rebalance.delay.ms': delay, 'kafka.replay.timeoutMs': this.timeoutMs },
+            'the Kafka brokers delay each replay by group.initial.rebalance.delay.ms: set it low (docs/operations.md, Replay from Kafka)',
+          );
+        }
+      })
+      .catch(() => undefined);
   }
 
   covers(channel: string): boolean {
@@ -97,6 +110,14 @@ export class KafkaReplay implements Archive {
     const admin = this.admin;
     this.admin = undefined;
     await admin?.then((client) => client.disconnect()).catch(() => undefined);
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    this.admin ??= connected(this.kafka.admin()).catch((error: unknown) => {
+      this.admin = undefined;
+      throw error;
+    });
+    return this.admin;
   }
 
   private async replay(request: ArchiveRequest): Promise<readonly PositionedPublication[] | undefined> {
@@ -161,4 +182,23 @@ export class KafkaReplay implements Archive {
 async function connected(admin: Admin): Promise<Admin> {
   await admin.connect();
   return admin;
+}
+
+/** The brokers' `group.initial.rebalance.delay.ms` (the largest, if they differ), if they tell. */
+export async function rebalanceDelayMs(admin: Admin): Promise<number | undefined> {
+  const { ConfigResourceTypes } = optional<typeof KafkaJs>('kafkajs');
+  const { brokers } = await admin.describeCluster();
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: brokers.map(({ nodeId }) => ({
+      type: ConfigResourceTypes.BROKER,
+      name: String(nodeId),
+      configNames: ['group.initial.rebalance.delay.ms'],
+    })),
+  });
+  const values = described.resources.flatMap(({ configEntries }) =>
+    configEntries.flatMap((entry) => (entry.configValue === null ? [] : [Number(entry.configValue)])),
+  );
+  const known = values.filter(Number.isFinite);
+  return known.length > 0 ? Math.max(...known) : undefined;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { rebalanceDelayMs } from '../../../src/bridges/kafka-replay.js';
 import { createTopics, type KafkaService, type RedisService, startKafka, startRedis } from '../../services/index.js';
 import { startHub, type TestHub } from '../../support/hub.js';
 import { RawClient } from '../../support/raw-client.js';
@@ -141,6 +142,16 @@ describe('replay from kafka when redis history was trimmed', () => {
     const metrics = await (await fetch(`${hub.http}/metrics`)).text();
     assert.match(metrics, /switchboard_kafka_replays_total\{outcome="retention"\} 1/);
     subscriber.close();
+  });
+
+  it("reads the brokers' group join delay, which every replay waits for (this test Kafka sets it to 0)", async () => {
+    const admin = client.admin();
+    await admin.connect();
+    try {
+      assert.equal(await rebalanceDelayMs(admin), 0);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('does not read Kafka for a namespace without replay', async () => {
