@@ -1,7 +1,14 @@
 import type { Position } from '@switchboard/protocol';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { z } from 'zod';
-import type { ChannelRead, HistoryOptions, PositionedPublication, PublishExtras, ReadQuery } from './broker.js';
+import type {
+  ChannelRead,
+  HistoryOptions,
+  PositionedPublication,
+  PublishExtras,
+  ReadQuery,
+  SourceAnchor,
+} from './broker.js';
 import { newEpoch } from './epoch.js';
 import { PublishBatcher, type PublishCall } from './publish-batch.js';
 import { redisConnection } from './redis-connect.js';
@@ -183,8 +190,11 @@ export class RedisStore {
       publications.push({ channel, position: { ep: top.ep, off }, data: entry.data });
     }
     if (!query.sources) return { top, publications };
-    const sources = anchors.flatMap((entry) => parseAnchor(entry.toString('latin1')) ?? []);
-    return { top, publications, sources };
+    const sources = anchors.map((entry) => parseAnchor(entry.toString('latin1')));
+    // A list with an entry it cannot read is not used at all: a missing anchor would make a
+    // replay count one source's records across another's.
+    if (sources.some((anchor) => anchor === undefined)) return { top, publications, sources: [] };
+    return { top, publications, sources: sources as SourceAnchor[] };
   }
 
   async close(): Promise<void> {

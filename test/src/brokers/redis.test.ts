@@ -53,6 +53,16 @@ describe('redis broker', () => {
       assert.equal(decodeData(text?.data ?? new Uint8Array()), 'not json');
     });
 
+    it('reads no source anchors at all when one of them is unreadable, so that no replay counts across a missing one', async () => {
+      const anchored = { ...history, anchors: true };
+      const idempotency = (sequence: number) => ({ idempotency: { source: 'orders/0', sequence } });
+      await broker.publish('anchored', encodeData(1), anchored, idempotency(1));
+      await broker.publish('anchored', encodeData(2), anchored);
+      assert.equal((await broker.read('anchored', { after: 0, limit: 1, sources: true })).sources?.length, 2);
+      await client.rpush('sb:{anchored}:s', 'not an anchor');
+      assert.deepEqual((await broker.read('anchored', { after: 0, limit: 1, sources: true })).sources, []);
+    });
+
     it('keeps one channel contiguous under concurrent publishers', async () => {
       const publishers = [broker, new RedisBroker(settings(redis.url), log)];
       await publishers[1]?.start(collector([]));
