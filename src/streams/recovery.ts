@@ -51,14 +51,14 @@ export async function recover(
   limit: number,
   archive?: ChannelArchive,
 ): Promise<Recovery> {
-  const first = await read({ after: since.off, limit, ...(archive ? { sources: true } : {}) });
+  const first = await read({ after: since.off, limit });
   const { top } = first;
   if (top.ep === since.ep) {
     if (since.off > top.off) return { recovered: false, reason: 'ahead_of_stream', from: top, replay: [], top };
     if (top.off - since.off > limit) return { recovered: false, reason: 'too_many_missed', from: top, replay: [], top };
     if (complete(first.publications, since.off, top.off)) return { recovered: true, replay: first.publications, top };
-    const filled = archive ? await fill(since, first, archive) : undefined;
-    if (filled) return { recovered: true, replay: filled, top };
+    const filled = archive ? await fill(since, read, limit, archive) : undefined;
+    if (filled) return { recovered: true, ...filled };
     return { recovered: false, reason: 'trimmed', from: top, replay: [], top };
   }
   // The epoch changed: the old epoch's tail is lost, but the new epoch may be whole from offset 1.
@@ -78,18 +78,21 @@ export async function recover(
 
 /**
  * What history holds after `since`, preceded by what it trimmed, from the archive: undefined
- * unless the two make every publication up to the top. History keeps a channel's newest
- * publications, so what is missing is the run before its first retained one.
+ * unless the two make every publication up to the top. History is read again with the channel's
+ * anchors (up to 2,048, read only once history turned out trimmed), in one call, so that they
+ * describe the same epoch and top; what is missing is the run before its first retained one.
  */
 async function fill(
   since: Position,
-  read: ChannelRead,
+  read: Reader,
+  limit: number,
   archive: ChannelArchive,
-): Promise<PositionedPublication[] | undefined> {
-  const { top, publications } = read;
+): Promise<{ replay: PositionedPublication[]; top: Position } | undefined> {
+  const { top, publications, sources } = await read({ after: since.off, limit, sources: true });
+  if (top.ep !== since.ep || top.off - since.off > limit) return undefined;
   const held = publications[0]?.position.off ?? top.off + 1;
   if (!complete(publications, held - 1, top.off)) return undefined;
-  const fetched = await archive({ ep: top.ep, from: since.off + 1, to: held - 1, anchors: read.sources ?? [] });
+  const fetched = await archive({ ep: top.ep, from: since.off + 1, to: held - 1, anchors: sources ?? [] });
   if (!fetched || !complete(fetched, since.off, held - 1)) return undefined;
-  return [...fetched, ...publications];
+  return { replay: [...fetched, ...publications], top };
 }

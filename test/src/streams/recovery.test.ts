@@ -64,7 +64,14 @@ describe('recovery: one decision for joins and repairs, whatever the broker', ()
       assert.equal(outcome.recovered, true);
       assert.deepEqual(offsets(outcome.replay), [3, 4, 5, 6, 7, 8, 9]);
       assert.deepEqual(asked, [{ from: 3, to: 4 }]);
-      assert.deepEqual(reads, [{ after: 2, limit: 100, sources: true }], 'the anchors come with the one read');
+      assert.deepEqual(
+        reads,
+        [
+          { after: 2, limit: 100 },
+          { after: 2, limit: 100, sources: true },
+        ],
+        'the anchors are read only once history turned out trimmed',
+      );
     });
 
     it('reports trimmed when the archive no longer holds all of it either', async () => {
@@ -74,7 +81,9 @@ describe('recovery: one decision for joins and repairs, whatever the broker', ()
 
     it('is not asked when history holds everything, nor beyond the limit', async () => {
       const { fetch, asked } = archive('e', 1);
-      assert.equal((await recover(at('e', 6), channel('e', 9, 5).read, 100, fetch)).recovered, true);
+      const { read, reads } = channel('e', 9, 5);
+      assert.equal((await recover(at('e', 6), read, 100, fetch)).recovered, true);
+      assert.deepEqual(reads, [{ after: 6, limit: 100 }], 'no anchors read');
       const outcome = await recover(at('e', 2), channel('e', 9, 5).read, 3, fetch);
       assert.equal(!outcome.recovered && outcome.reason, 'too_many_missed');
       assert.deepEqual(asked, []);
