@@ -26,7 +26,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLK_TCK, cpuModel } from './lib/cpu.js';
-import { type BenchKafka, startBenchKafka } from './lib/kafka.js';
+import { type BenchKafka, startBenchKafka, withBenchKafka } from './lib/kafka.js';
 import { RESULTS, ROOT, selfSignedCertificate, setPinning } from './lib/procs.js';
 import { Progress } from './lib/progress.js';
 import { consoleTable } from './lib/report/headline.js';
@@ -207,12 +207,7 @@ async function main(): Promise<void> {
     if (only.has('rpc')) {
       progress.log('RPC through Kafka (one hub, one service process)');
       progress.set('starting Kafka (KRaft, one node)');
-      const kafka = await startBenchKafka(CLIENT_CPU);
-      try {
-        rpcResult = await rpc(options, kafka);
-      } finally {
-        await kafka.stop();
-      }
+      rpcResult = await withBenchKafka(CLIENT_CPU, (kafka) => rpc(options, kafka));
     }
     if (only.has('presence') || only.has('api')) {
       progress.log('Presence churn and server API calls (one hub, Redis broker)');
@@ -229,12 +224,7 @@ async function main(): Promise<void> {
     if (only.has('replay')) {
       progress.log('Replay from Kafka beyond Redis history (one hub, Redis broker)');
       progress.set('starting Kafka (KRaft, one node)');
-      const kafka = await startBenchKafka(CLIENT_CPU);
-      try {
-        replayResult = await replay(options, kafka);
-      } finally {
-        await kafka.stop();
-      }
+      replayResult = await withBenchKafka(CLIENT_CPU, (kafka) => replay(options, kafka));
     }
     if (SHARDS.length > 0) {
       progress.log('Redis ingress over independent shards');

@@ -39,3 +39,13 @@ export async function startBenchKafka(cpu: number): Promise<BenchKafka> {
     },
   };
 }
+
+/** Runs `use` with a Kafka of its own for one scenario group, stopped afterwards whatever happens. */
+export async function withBenchKafka<T>(cpu: number, use: (kafka: BenchKafka) => Promise<T>): Promise<T> {
+  const kafka = await startBenchKafka(cpu);
+  try {
+    return await use(kafka);
+  } finally {
+    await kafka.stop();
+  }
+}

@@ -26,7 +26,8 @@ export type ReplayOutcome = 'replayed' | 'busy' | PlanRefusal | ReadFailure;
  */
 export class KafkaReplay implements Archive {
   readonly timeoutMs: number;
-  private readonly kafka: Kafka;
+  /** Topics a replay may read: the ingress topics of the namespaces with replay. */
+  private readonly readable: ReadonlySet<string>;
   private readonly reader: ReplayReader;
   private readonly inFlight = new Map<string, Promise<readonly PositionedPublication[] | undefined>>();
   private readonly waiting: Array<() => void> = [];
@@ -39,14 +40,14 @@ export class KafkaReplay implements Archive {
 
   /** `topics`: the ingress topic of each namespace with replay. */
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly settings: KafkaSettings,
     private readonly topics: ReadonlyMap<string, string>,
     registry: Registry,
     private readonly log: Logger,
   ) {
     this.timeoutMs = settings.replay.timeoutMs;
-    this.kafka = kafka;
+    this.readable = new Set(topics.values());
     this.reader = new ReplayReader(kafka, () => this.connectedAdmin(), `${settings.groupId}.replay`);
     const registers = [registry];
     this.outcomes = new Counter({
@@ -142,7 +143,7 @@ export class KafkaReplay implements Archive {
 
   private async read(request: ArchiveRequest, started: number): Promise<readonly PositionedPublication[] | undefined> {
     const namespace = namespaceOf(request.channel);
-    const plan = planReplay(request.anchors, request.from, request.to, new Set(this.topics.values()));
+    const plan = planReplay(request.anchors, request.from, request.to, this.readable);
     if (!plan.ok) return this.end(request, started, plan.reason);
     const deadline = started + this.timeoutMs;
     let budget = this.settings.replay.maxRecords;

@@ -78,8 +78,8 @@ export const PUBLISH_HEAD_ARGS = 6;
  * loop (publish-batch.ts). One call instead of one per publication is what lets a hub take in
  * tens of thousands of publications a second on one Redis.
  * ARGV: 1 pub/sub channel, 2 history size, 3 history ttl ms, 4 epoch candidate, 5 meta ttl
- * seconds, 6 '1' to keep source anchors; then per publication: data, idempotency field ('' for none), idempotency sequence,
- * traceparent ('' for none).
+ * seconds, 6 '1' to keep source anchors; then per publication: data, idempotency field ('' for
+ * none), idempotency sequence, traceparent ('' for none).
  * Returns {epoch, offset1, duplicate1 (0|1), offset2, duplicate2, …}: a duplicate changes nothing
  * and answers the channel's offset when it was met. The publications go out in one pub/sub
  * message (redis-envelope.ts).
